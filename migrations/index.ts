@@ -1,0 +1,4 @@
+/** Every migration, oldest first. Listed explicitly so they load the same under tsx, vitest and a build. */
+import { InitialSchema1763700000000 } from './1763700000000-InitialSchema.js';
+
+export const migrations = [InitialSchema1763700000000];

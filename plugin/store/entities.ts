@@ -1,0 +1,325 @@
+/**
+ * The plugin's tables. Names and columns follow the original system; rows use the column names as
+ * property names so the JSON the API returns reads like the original's.
+ * EntitySchema rather than decorators: the same definitions work under tsc, tsx and vitest, none of
+ * which need emitted decorator metadata.
+ */
+import { EntitySchema } from 'typeorm';
+import { columnTypes, jsonTransformer, type Dialect } from './dialect.js';
+
+export interface BarRow {
+  symbol: string;
+  date: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+export interface ModelVersionRow {
+  version_id: string;
+  symbol: string;
+  training_type: string;
+  training_time: Date;
+  data_start: string;
+  data_end: string;
+  metadata_json: Record<string, unknown>;
+  /** Not selected by default: listing versions must not pull megabytes of weights. */
+  model_blob?: Buffer;
+  blob_bytes: number;
+  /** SHA-256 of `model_blob`, hex. */
+  checksum: string;
+  created_at: Date;
+}
+
+export interface CurrentVersionRow {
+  symbol: string;
+  version_id: string;
+  updated_at: Date;
+}
+
+export interface TrainingRunRow {
+  id: number;
+  version_id: string | null;
+  symbol: string;
+  training_type: string;
+  trigger_type: string;
+  data_start: string | null;
+  data_end: string | null;
+  params_json: Record<string, unknown> | null;
+  metrics_json: Record<string, unknown> | null;
+  validation_deployed: boolean;
+  validation_reason: string | null;
+  holdout_metrics_json: Record<string, unknown> | null;
+  duration_seconds: number;
+  created_at: Date;
+}
+
+export interface PredictionLogRow {
+  id: number;
+  /** `live` for production predictions; a backtest writes under its own named set. */
+  prediction_set: string;
+  symbol: string;
+  predict_date: string;
+  /** 1 = up, 0 = down. */
+  direction: number;
+  magnitude: number;
+  prob_up: number;
+  /** The model version that answered; '' when the source has no versioned model (ARIMA, technical rules). */
+  model_version_id: string;
+  source: string;
+  signal_json: Record<string, unknown> | null;
+  created_at: Date;
+}
+
+export interface AccuracyRecordRow {
+  id: number;
+  prediction_id: number;
+  prediction_set: string;
+  symbol: string;
+  predict_date: string;
+  actual_date: string;
+  predicted_direction: number;
+  actual_direction: number;
+  predicted_magnitude: number;
+  actual_magnitude: number;
+  error_magnitude: number;
+  direction_correct: boolean;
+  model_version_id: string;
+  source: string;
+  created_at: Date;
+}
+
+export interface TrainingFailureRow {
+  id: number;
+  symbol: string;
+  training_type: string | null;
+  trigger_type: string | null;
+  error_message: string;
+  created_at: Date;
+}
+
+export type AlertDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'no_webhook';
+
+export interface AlertRow {
+  id: number;
+  alert_type: string;
+  symbol: string | null;
+  severity: string;
+  message: string;
+  details_json: Record<string, unknown> | null;
+  /** Same key = same alert: used for the re-send cool-down. */
+  dedupe_key: string;
+  delivery_status: AlertDeliveryStatus;
+  delivery_attempts: number;
+  last_error: string | null;
+  delivered_at: Date | null;
+  created_at: Date;
+}
+
+export const TABLES = {
+  bar: 'lstm_bar',
+  modelVersion: 'lstm_model_version',
+  currentVersion: 'lstm_current_version',
+  trainingRun: 'lstm_training_run',
+  predictionLog: 'lstm_prediction_log',
+  accuracyRecord: 'lstm_accuracy_record',
+  trainingFailure: 'lstm_training_failure',
+  alert: 'lstm_alert',
+} as const;
+
+const symbol = { type: 'varchar', length: 32 } as const;
+const versionId = { type: 'varchar', length: 64 } as const;
+const sessionDate = { type: 'date' } as const;
+const double = { type: 'double' } as const;
+
+/** Every entity of the store, typed for `dialect`. */
+export function buildEntities(dialect: Dialect) {
+  const types = columnTypes(dialect);
+  const datetime = types.datetime;
+  const createdAt = { ...datetime, createDate: true };
+  const json = (nullable: boolean) => ({ type: types.jsonText, nullable, transformer: jsonTransformer });
+
+  const bar = new EntitySchema<BarRow>({
+    name: 'Bar',
+    tableName: TABLES.bar,
+    columns: {
+      symbol: { ...symbol, primary: true },
+      date: { ...sessionDate, primary: true },
+      open: double,
+      high: double,
+      low: double,
+      close: double,
+      volume: double,
+    },
+  });
+
+  const modelVersion = new EntitySchema<ModelVersionRow>({
+    name: 'ModelVersion',
+    tableName: TABLES.modelVersion,
+    columns: {
+      version_id: { ...versionId, primary: true },
+      symbol,
+      training_type: { type: 'varchar', length: 16 },
+      training_time: datetime,
+      data_start: sessionDate,
+      data_end: sessionDate,
+      metadata_json: json(false),
+      model_blob: { type: types.blob, select: false },
+      blob_bytes: { type: 'integer' },
+      checksum: { type: 'varchar', length: 64 },
+      created_at: createdAt,
+    },
+    indices: [{ name: 'idx_model_version_symbol', columns: ['symbol', 'training_time'] }],
+  });
+
+  const currentVersion = new EntitySchema<CurrentVersionRow>({
+    name: 'CurrentVersion',
+    tableName: TABLES.currentVersion,
+    columns: {
+      symbol: { ...symbol, primary: true },
+      version_id: versionId,
+      updated_at: datetime,
+    },
+    // The current version can never be deleted from under a symbol (prune and failed deploys rely on this).
+    foreignKeys: [
+      {
+        name: 'fk_current_version_version',
+        target: 'ModelVersion',
+        columnNames: ['version_id'],
+        referencedColumnNames: ['version_id'],
+        onDelete: 'RESTRICT',
+        onUpdate: 'RESTRICT',
+      },
+    ],
+    indices: [{ name: 'idx_current_version_version', columns: ['version_id'] }],
+  });
+
+  const trainingRun = new EntitySchema<TrainingRunRow>({
+    name: 'TrainingRun',
+    tableName: TABLES.trainingRun,
+    columns: {
+      id: { type: 'integer', primary: true, generated: 'increment' },
+      version_id: { ...versionId, nullable: true },
+      symbol,
+      training_type: { type: 'varchar', length: 16 },
+      trigger_type: { type: 'varchar', length: 24 },
+      data_start: { ...sessionDate, nullable: true },
+      data_end: { ...sessionDate, nullable: true },
+      params_json: json(true),
+      metrics_json: json(true),
+      validation_deployed: { type: 'boolean' },
+      validation_reason: { type: 'text', nullable: true },
+      holdout_metrics_json: json(true),
+      duration_seconds: double,
+      created_at: createdAt,
+    },
+    indices: [{ name: 'idx_training_run_symbol', columns: ['symbol', 'created_at'] }],
+  });
+
+  const predictionLog = new EntitySchema<PredictionLogRow>({
+    name: 'PredictionLog',
+    tableName: TABLES.predictionLog,
+    columns: {
+      id: { type: 'integer', primary: true, generated: 'increment' },
+      prediction_set: { type: 'varchar', length: 64, default: 'live' },
+      symbol,
+      predict_date: sessionDate,
+      direction: { type: 'integer' },
+      magnitude: double,
+      prob_up: double,
+      model_version_id: { ...versionId, default: '' },
+      source: { type: 'varchar', length: 16 },
+      signal_json: json(true),
+      created_at: createdAt,
+    },
+    indices: [
+      // Predicting the same symbol, session and model again must not add a row.
+      {
+        name: 'uq_prediction_log',
+        unique: true,
+        columns: ['prediction_set', 'symbol', 'predict_date', 'source', 'model_version_id'],
+      },
+      { name: 'idx_prediction_log_symbol_date', columns: ['symbol', 'predict_date'] },
+    ],
+  });
+
+  const accuracyRecord = new EntitySchema<AccuracyRecordRow>({
+    name: 'AccuracyRecord',
+    tableName: TABLES.accuracyRecord,
+    columns: {
+      id: { type: 'integer', primary: true, generated: 'increment' },
+      prediction_id: { type: 'integer' },
+      prediction_set: { type: 'varchar', length: 64 },
+      symbol,
+      predict_date: sessionDate,
+      actual_date: sessionDate,
+      predicted_direction: { type: 'integer' },
+      actual_direction: { type: 'integer' },
+      predicted_magnitude: double,
+      actual_magnitude: double,
+      error_magnitude: double,
+      direction_correct: { type: 'boolean' },
+      model_version_id: versionId,
+      source: { type: 'varchar', length: 16 },
+      created_at: createdAt,
+    },
+    foreignKeys: [
+      {
+        name: 'fk_accuracy_prediction',
+        target: 'PredictionLog',
+        columnNames: ['prediction_id'],
+        referencedColumnNames: ['id'],
+        onDelete: 'CASCADE',
+        onUpdate: 'RESTRICT',
+      },
+    ],
+    indices: [
+      // One accuracy record per prediction: backfill is idempotent.
+      { name: 'uq_accuracy_prediction', unique: true, columns: ['prediction_id'] },
+      { name: 'idx_accuracy_symbol_date', columns: ['symbol', 'actual_date'] },
+    ],
+  });
+
+  const trainingFailure = new EntitySchema<TrainingFailureRow>({
+    name: 'TrainingFailure',
+    tableName: TABLES.trainingFailure,
+    columns: {
+      id: { type: 'integer', primary: true, generated: 'increment' },
+      symbol,
+      training_type: { type: 'varchar', length: 16, nullable: true },
+      trigger_type: { type: 'varchar', length: 24, nullable: true },
+      error_message: { type: 'text' },
+      created_at: createdAt,
+    },
+    indices: [{ name: 'idx_training_failure_symbol', columns: ['symbol', 'created_at'] }],
+  });
+
+  const alert = new EntitySchema<AlertRow>({
+    name: 'Alert',
+    tableName: TABLES.alert,
+    columns: {
+      id: { type: 'integer', primary: true, generated: 'increment' },
+      alert_type: { type: 'varchar', length: 32 },
+      symbol: { ...symbol, nullable: true },
+      severity: { type: 'varchar', length: 16 },
+      message: { type: 'text' },
+      details_json: json(true),
+      dedupe_key: { type: 'varchar', length: 128 },
+      delivery_status: { type: 'varchar', length: 16 },
+      delivery_attempts: { type: 'integer', default: 0 },
+      last_error: { type: 'text', nullable: true },
+      delivered_at: { ...datetime, nullable: true },
+      created_at: createdAt,
+    },
+    indices: [
+      { name: 'idx_alert_dedupe', columns: ['dedupe_key', 'created_at'] },
+      { name: 'idx_alert_status', columns: ['delivery_status'] },
+    ],
+  });
+
+  return { bar, modelVersion, currentVersion, trainingRun, predictionLog, accuracyRecord, trainingFailure, alert };
+}
+
+export type Entities = ReturnType<typeof buildEntities>;

@@ -1,0 +1,126 @@
+/**
+ * The store: the one way the plugin reaches its database. Opens a TypeORM DataSource for the
+ * configured URL, runs migrations, and hands out typed repositories.
+ */
+import { DataSource, type EntityManager, type Repository } from 'typeorm';
+import { migrations } from '../../migrations/index.js';
+import { parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
+import { buildEntities, type Entities } from './entities.js';
+import type { Dialect } from './dialect.js';
+
+export interface StoreOptions {
+  /** `LSTM_DB_URL` form; undefined = the embedded default (SQLite file in cwd). */
+  url?: string;
+  /** Run pending migrations on open (default true). */
+  migrate?: boolean;
+}
+
+type RowOf<E> = E extends import('typeorm').EntitySchema<infer T> ? T : never;
+export type Repositories = { [K in keyof Entities]: Repository<RowOf<Entities[K]>> };
+
+function dataSourceFor(target: DatabaseTarget, entities: Entities, flavour: 'mysql' | 'mariadb' = 'mysql'): DataSource {
+  const common = { entities: Object.values(entities), migrations, migrationsTableName: 'lstm_migrations', synchronize: false, logging: false };
+  if (target.dialect === 'sqlite') {
+    return new DataSource({
+      ...common,
+      type: 'better-sqlite3',
+      database: target.file,
+      // WAL lets a second process read while this one writes.
+      enableWAL: target.file !== ':memory:',
+      timeout: 10_000,
+    });
+  }
+  return new DataSource({
+    ...common,
+    type: flavour,
+    host: target.host,
+    port: target.port,
+    username: target.username,
+    password: target.password,
+    database: target.database,
+    // Session dates stay 'YYYY-MM-DD' strings; timestamps are UTC Date objects.
+    dateStrings: ['DATE'],
+    timezone: 'Z',
+    charset: 'utf8mb4',
+  });
+}
+
+async function isMariaDb(dataSource: DataSource): Promise<boolean> {
+  const [row] = (await dataSource.query('SELECT VERSION() AS version')) as Array<{ version: string }>;
+  return /mariadb/i.test(row?.version ?? '');
+}
+
+export class Store {
+  readonly repos: Repositories;
+
+  private constructor(
+    readonly dataSource: DataSource,
+    readonly dialect: Dialect,
+    readonly entities: Entities,
+  ) {
+    this.repos = Object.fromEntries(
+      Object.entries(entities).map(([key, entity]) => [key, dataSource.getRepository(entity)]),
+    ) as unknown as Repositories;
+  }
+
+  static async open(options: StoreOptions = {}): Promise<Store> {
+    const target = parseDatabaseUrl(options.url);
+    const entities = buildEntities(target.dialect);
+    let dataSource = dataSourceFor(target, entities);
+    await dataSource.initialize();
+    if (target.dialect === 'mysql' && (await isMariaDb(dataSource))) {
+      // TypeORM reads MariaDB's information_schema differently (e.g. nullable defaults); it must know.
+      await dataSource.destroy();
+      dataSource = dataSourceFor(target, entities, 'mariadb');
+      await dataSource.initialize();
+    }
+    const store = new Store(dataSource, target.dialect, entities);
+    if (options.migrate !== false) await store.migrate();
+    return store;
+  }
+
+  /** Applies pending migrations, each in its own transaction; returns the names applied. */
+  async migrate(): Promise<string[]> {
+    const applied = await this.dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  }
+
+  /** Names of migrations not yet applied. */
+  async pendingMigrations(): Promise<string[]> {
+    const executed = new Set((await this.executedMigrations()));
+    return this.dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !executed.has(name));
+  }
+
+  async executedMigrations(): Promise<string[]> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      if (!(await runner.hasTable('lstm_migrations'))) return [];
+      const rows: Array<{ name: string }> = await runner.manager
+        .createQueryBuilder()
+        .select('m.name', 'name')
+        .from('lstm_migrations', 'm')
+        .orderBy('m.id', 'ASC')
+        .getRawMany();
+      return rows.map((r) => r.name);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** Reverts the latest applied migration; returns its name, or undefined when none is applied. */
+  async revertLast(): Promise<string | undefined> {
+    const executed = await this.executedMigrations();
+    if (executed.length === 0) return undefined;
+    await this.dataSource.undoLastMigration({ transaction: 'each' });
+    return executed[executed.length - 1];
+  }
+
+  /** Runs `work` in one transaction: all of it is stored, or none. */
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}

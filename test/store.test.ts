@@ -1,0 +1,180 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../plugin/store/store.js';
+import { TABLES } from '../plugin/store/entities.js';
+import { BarStore } from '../plugin/store/bar-store.js';
+import { describeMysql, testDatabases, createScratchMysqlDatabase } from './support/databases.js';
+
+const ALL_TABLES = Object.values(TABLES).sort();
+
+async function tablesIn(store: Store): Promise<string[]> {
+  const runner = store.dataSource.createQueryRunner();
+  try {
+    const present: string[] = [];
+    for (const table of ALL_TABLES) if (await runner.hasTable(table)) present.push(table);
+    return present;
+  } finally {
+    await runner.release();
+  }
+}
+
+describe.each(testDatabases)('store on $name', (db) => {
+  let store: Store;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const created = await db.create();
+    drop = created.drop;
+    store = await Store.open({ url: created.url });
+  });
+  afterAll(async () => {
+    await store.close();
+    await drop();
+  });
+
+  it('creates every table, and the entities agree with the migrated schema exactly', async () => {
+    expect(await tablesIn(store)).toEqual(ALL_TABLES);
+    expect(await store.pendingMigrations()).toEqual([]);
+    const diff = await store.dataSource.driver.createSchemaBuilder().log();
+    expect(diff.upQueries.map((q) => q.query)).toEqual([]);
+  });
+
+  it('migrates down to nothing and up again', async () => {
+    expect(await store.revertLast()).toBe('InitialSchema1763700000000');
+    expect(await tablesIn(store)).toEqual([]);
+    expect(await store.pendingMigrations()).toEqual(['InitialSchema1763700000000']);
+    expect(await store.migrate()).toEqual(['InitialSchema1763700000000']);
+    expect(await tablesIn(store)).toEqual(ALL_TABLES);
+    expect(await store.migrate()).toEqual([]);
+  });
+
+  it('round-trips a row of every entity', async () => {
+    const { repos } = store;
+    const at = new Date('2024-03-28T21:15:42.123Z');
+    const blob = randomBytes(4096);
+
+    await repos.bar.insert({ symbol: 'SPX', date: '2024-03-28', open: 5248.03, high: 5264.85, low: 5245.82, close: 5254.35, volume: 3_473_760_000 });
+    expect(await repos.bar.findOneByOrFail({ symbol: 'SPX', date: '2024-03-28' })).toEqual({
+      symbol: 'SPX', date: '2024-03-28', open: 5248.03, high: 5264.85, low: 5245.82, close: 5254.35, volume: 3_473_760_000,
+    });
+
+    const metadata = { feature_names: ['close_norm', 'rsi'], seq_len: 60, scaler: { mean: [1.5, -2e-7], std: [0.25, 1e-3] } };
+    await repos.modelVersion.insert({
+      version_id: 'SPX_20240328T211542_ab12', symbol: 'SPX', training_type: 'full', training_time: at,
+      data_start: '2000-01-03', data_end: '2024-03-28', metadata_json: metadata, model_blob: blob,
+      blob_bytes: blob.length, checksum: createHash('sha256').update(blob).digest('hex'),
+    });
+    const version = await repos.modelVersion.findOneByOrFail({ version_id: 'SPX_20240328T211542_ab12' });
+    expect(version.model_blob).toBeUndefined(); // never loaded unless asked for
+    expect(version).toMatchObject({ symbol: 'SPX', training_type: 'full', data_start: '2000-01-03', data_end: '2024-03-28', blob_bytes: 4096, metadata_json: metadata });
+    expect(version.training_time.toISOString()).toBe('2024-03-28T21:15:42.123Z');
+    expect(version.created_at).toBeInstanceOf(Date);
+    const withBlob = await repos.modelVersion.findOneOrFail({
+      where: { version_id: 'SPX_20240328T211542_ab12' },
+      select: { version_id: true, model_blob: true },
+    });
+    expect(Buffer.compare(withBlob.model_blob!, blob)).toBe(0);
+
+    await repos.currentVersion.insert({ symbol: 'SPX', version_id: 'SPX_20240328T211542_ab12', updated_at: at });
+    expect(await repos.currentVersion.findOneByOrFail({ symbol: 'SPX' })).toEqual({ symbol: 'SPX', version_id: 'SPX_20240328T211542_ab12', updated_at: at });
+
+    const run = await repos.trainingRun.save({
+      version_id: 'SPX_20240328T211542_ab12', symbol: 'SPX', training_type: 'full', trigger_type: 'monthly',
+      data_start: '2000-01-03', data_end: '2024-03-28', params_json: { lr: 0.0005, hidden: 32, epochs: 25 },
+      metrics_json: { cv_f1: 0.54 }, validation_deployed: true, validation_reason: 'first model for SPX',
+      holdout_metrics_json: { f1: 0.51, mse: 0.0012 }, duration_seconds: 12.5,
+    });
+    expect(await repos.trainingRun.findOneByOrFail({ id: run.id })).toMatchObject({
+      version_id: 'SPX_20240328T211542_ab12', trigger_type: 'monthly', params_json: { lr: 0.0005, hidden: 32, epochs: 25 },
+      validation_deployed: true, validation_reason: 'first model for SPX', holdout_metrics_json: { f1: 0.51, mse: 0.0012 }, duration_seconds: 12.5,
+    });
+
+    const prediction = await repos.predictionLog.save({
+      symbol: 'SPX', predict_date: '2024-03-28', direction: 1, magnitude: 0.0123, prob_up: 0.61,
+      model_version_id: 'SPX_20240328T211542_ab12', source: 'lstm', signal_json: { grade: 'BUY', confidence: 3 },
+    });
+    const logged = await repos.predictionLog.findOneByOrFail({ id: prediction.id });
+    expect(logged).toMatchObject({ prediction_set: 'live', predict_date: '2024-03-28', direction: 1, magnitude: 0.0123, prob_up: 0.61, signal_json: { grade: 'BUY', confidence: 3 } });
+
+    const accuracy = await repos.accuracyRecord.save({
+      prediction_id: prediction.id, prediction_set: 'live', symbol: 'SPX', predict_date: '2024-03-28', actual_date: '2024-04-05',
+      predicted_direction: 1, actual_direction: 0, predicted_magnitude: 0.0123, actual_magnitude: -0.0098,
+      error_magnitude: 0.0221, direction_correct: false, model_version_id: 'SPX_20240328T211542_ab12', source: 'lstm',
+    });
+    expect(await repos.accuracyRecord.findOneByOrFail({ id: accuracy.id })).toMatchObject({
+      actual_date: '2024-04-05', actual_magnitude: -0.0098, error_magnitude: 0.0221, direction_correct: false,
+    });
+
+    const failure = await repos.trainingFailure.save({ symbol: 'SPX', training_type: 'fast', trigger_type: 'manual', error_message: 'SPX: only 40 sessions' });
+    expect(await repos.trainingFailure.findOneByOrFail({ id: failure.id })).toMatchObject({ error_message: 'SPX: only 40 sessions', trigger_type: 'manual' });
+
+    const alert = await repos.alert.save({
+      alert_type: 'low_accuracy', symbol: 'SPX', severity: 'warning', message: 'direction accuracy 0.41 < 0.5',
+      details_json: { accuracy: 0.41 }, dedupe_key: 'low_accuracy:SPX', delivery_status: 'pending', last_error: null, delivered_at: null,
+    });
+    expect(await repos.alert.findOneByOrFail({ id: alert.id })).toMatchObject({ delivery_attempts: 0, details_json: { accuracy: 0.41 }, delivered_at: null });
+  });
+
+  it('refuses to delete the current version and to log the same prediction twice', async () => {
+    await expect(store.repos.modelVersion.delete({ version_id: 'SPX_20240328T211542_ab12' })).rejects.toThrow();
+    await expect(
+      store.repos.predictionLog.insert({
+        symbol: 'SPX', predict_date: '2024-03-28', direction: 0, magnitude: -0.01, prob_up: 0.4,
+        model_version_id: 'SPX_20240328T211542_ab12', source: 'lstm', signal_json: null,
+      }),
+    ).rejects.toThrow();
+    expect(await store.repos.predictionLog.countBy({ symbol: 'SPX' })).toBe(1);
+  });
+
+  it('ingests bars in one transaction, reporting revisions, and keeps all or nothing', async () => {
+    const bars = new BarStore(store);
+    const day = (date: string, close: number) => ({ symbol: 'ABC', date, open: close, high: close + 1, low: close - 1, close, volume: 1000 });
+    expect(await bars.ingest([day('2024-01-02', 10), day('2024-01-03', 11)])).toEqual({ inserted: 2, revised: 0, unchanged: 0, revisions: [] });
+    const second = await bars.ingest([day('2024-01-03', 11.5), day('2024-01-04', 12), day('2024-01-02', 10)]);
+    expect(second).toMatchObject({ inserted: 1, revised: 1, unchanged: 1 });
+    expect(second.revisions).toEqual([
+      { symbol: 'ABC', date: '2024-01-03', field: 'open', stored: 11, incoming: 11.5 },
+      { symbol: 'ABC', date: '2024-01-03', field: 'high', stored: 12, incoming: 12.5 },
+      { symbol: 'ABC', date: '2024-01-03', field: 'low', stored: 10, incoming: 10.5 },
+      { symbol: 'ABC', date: '2024-01-03', field: 'close', stored: 11, incoming: 11.5 },
+    ]);
+    // A batch that fails half-way (NaN violates NOT NULL on MySQL / a real-number check) stores nothing of itself.
+    const poisoned = [day('2024-01-05', 13), { ...day('2024-01-08', 14), close: null as unknown as number }];
+    await expect(bars.ingest(poisoned)).rejects.toThrow();
+    expect((await bars.load('ABC')).map((b) => [b.date, b.close])).toEqual([
+      ['2024-01-02', 10],
+      ['2024-01-03', 11.5],
+      ['2024-01-04', 12],
+    ]);
+    expect((await bars.load('ABC', { from: '2024-01-03', to: '2024-01-03' })).length).toBe(1);
+    expect(await bars.coverage()).toContainEqual({ symbol: 'ABC', first: '2024-01-02', last: '2024-01-04', sessions: 3 });
+  });
+});
+
+describeMysql('model blobs on MariaDB', () => {
+  it('stores a 20 MB blob in LONGBLOB and reads it back byte-identical', async () => {
+    const { url, drop } = await createScratchMysqlDatabase();
+    const store = await Store.open({ url });
+    try {
+      const [{ packet }] = await store.dataSource.query('SELECT @@max_allowed_packet AS packet');
+      expect(Number(packet), 'server max_allowed_packet must exceed the model size (README: MySQL setup)').toBeGreaterThan(64 * 1024 * 1024);
+      const [{ DATA_TYPE }] = await store.dataSource.query(
+        "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'lstm_model_version' AND COLUMN_NAME = 'model_blob'",
+      );
+      expect(DATA_TYPE).toBe('longblob');
+      const blob = randomBytes(20 * 1024 * 1024);
+      const checksum = createHash('sha256').update(blob).digest('hex');
+      await store.repos.modelVersion.insert({
+        version_id: 'BIG_1', symbol: 'BIG', training_type: 'full', training_time: new Date(), data_start: '2020-01-02',
+        data_end: '2020-12-31', metadata_json: {}, model_blob: blob, blob_bytes: blob.length, checksum,
+      });
+      const back = await store.repos.modelVersion.findOneOrFail({ where: { version_id: 'BIG_1' }, select: { version_id: true, model_blob: true, checksum: true } });
+      expect(back.model_blob!.length).toBe(blob.length);
+      expect(createHash('sha256').update(back.model_blob!).digest('hex')).toBe(checksum);
+      expect(back.model_blob!.equals(blob)).toBe(true);
+    } finally {
+      await store.close();
+      await drop();
+    }
+  });
+});

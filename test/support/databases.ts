@@ -1,0 +1,58 @@
+/**
+ * Which databases a suite runs against. SQLite always; MariaDB/MySQL when LSTM_TEST_MYSQL_URL is set.
+ * Under CI=true the MySQL URL is required: a CI run that would skip the MySQL suites fails instead.
+ */
+import { describe } from 'vitest';
+
+export const mysqlUrl = process.env.LSTM_TEST_MYSQL_URL || undefined;
+
+if (!mysqlUrl) {
+  if (process.env.CI === 'true') {
+    throw new Error('CI=true but LSTM_TEST_MYSQL_URL is not set: the MySQL suites must run in CI');
+  }
+  console.warn('[lstm-signals tests] LSTM_TEST_MYSQL_URL not set: MySQL suites are SKIPPED');
+}
+
+/** `describe` that runs only when a MySQL test database is configured. */
+export const describeMysql = describe.skipIf(!mysqlUrl);
+
+export interface TestDatabase {
+  name: 'sqlite' | 'mysql';
+  /** A fresh, empty database: its URL and how to throw it away. */
+  create(): Promise<{ url: string; drop: () => Promise<void> }>;
+}
+
+/** The databases every storage suite runs against, as `describe.each` rows: SQLite always, MySQL when configured. */
+export const testDatabases: TestDatabase[] = [
+  { name: 'sqlite', create: async () => ({ url: 'sqlite::memory:', drop: async () => {} }) },
+  ...(mysqlUrl ? [{ name: 'mysql' as const, create: createScratchMysqlDatabase }] : []),
+];
+
+let scratchCounter = 0;
+
+/**
+ * A new, empty database on the configured MySQL server, so test files running in parallel never share tables.
+ * Returns its URL and a function that drops it.
+ */
+export async function createScratchMysqlDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (!mysqlUrl) throw new Error('createScratchMysqlDatabase needs LSTM_TEST_MYSQL_URL');
+  const { createConnection } = await import('mysql2/promise');
+  const base = new URL(mysqlUrl);
+  const name = `lstm_t_${process.pid}_${Date.now().toString(36)}_${scratchCounter++}`;
+  const admin = await createConnection({
+    host: base.hostname,
+    port: Number(base.port || 3306),
+    user: decodeURIComponent(base.username),
+    password: decodeURIComponent(base.password),
+  });
+  await admin.query(`CREATE DATABASE \`${name}\``);
+  const url = new URL(mysqlUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await admin.end();
+    },
+  };
+}
