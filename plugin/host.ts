@@ -14,8 +14,11 @@ export type HostApiVersion = `${number}.${number}.${number}`;
 export interface HostEvents {
   /** A finished daily bar (live feed, or the simulated clock in a backtest). */
   'host:bar': (payload: { bar: DailyBar }) => void;
-  /** A trading session has closed: every bar dated `session` for the subscribed symbols has been emitted. */
-  'host:session-closed': (payload: { session: string }) => void;
+  /**
+   * A trading session has closed: every bar dated `session` has been emitted. `nextSession`, when the
+   * platform knows its exchange calendar, lets week/month/quarter ends be recognised before a holiday.
+   */
+  'host:session-closed': (payload: { session: string; nextSession?: string }) => void;
 }
 
 /** The event bus: eventemitter3's `on/off/emit` surface, shared by host and plugins. */
@@ -26,12 +29,15 @@ export interface EventBus {
   listenerCount(event: string): number;
 }
 
-/** Daily bars the host already has. `to` is inclusive and is the caller's "now": a host never returns later bars. */
+/**
+ * Daily bars the host already has. The host owns the clock: it never returns a bar dated after its
+ * last closed session, whatever `to` asks for. That is what makes a backtest unable to look ahead.
+ */
 export interface BarFeed {
   /** Symbols the host can serve. */
   symbols(): Promise<string[]>;
-  /** Bars for `symbol` dated `from`..`to` inclusive (both `YYYY-MM-DD`; `from` omitted = from the first bar), ascending. */
-  history(symbol: string, range: { from?: string; to: string }): Promise<DailyBar[]>;
+  /** Bars for `symbol` dated `from`..`to` inclusive (`YYYY-MM-DD`), ascending; an omitted end is open. */
+  history(symbol: string, range: { from?: string; to?: string }): Promise<DailyBar[]>;
 }
 
 export interface Logger {

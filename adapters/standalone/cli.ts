@@ -1,0 +1,25 @@
+/** The `lstm-signals` command line: the standalone host's entry point. */
+import { Command } from 'commander';
+import { manifest } from '../../plugin/index.js';
+import { registerBarsCommands } from './commands/bars.js';
+import { registerIngestCommand } from './commands/ingest.js';
+import { registerMigrateCommand } from './commands/migrate.js';
+
+export function buildProgram(): Command {
+  const program = new Command('lstm-signals')
+    .description(manifest.description)
+    .version(manifest.version)
+    .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true });
+  registerIngestCommand(program);
+  registerMigrateCommand(program);
+  registerBarsCommands(program);
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (error) {
+  console.error(`lstm-signals: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = process.exitCode || 2;
+}

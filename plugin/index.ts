@@ -1,0 +1,12 @@
+/** Public API of the plugin: what hosts, adapters and strategies may import. */
+export { createPlugin, type LstmSignalsPlugin } from './plugin.js';
+export { manifest, type Manifest } from './manifest.js';
+export { resolveConfig, type PluginConfig } from './config.js';
+export { EMITTED_EVENTS, CONSUMED_EVENTS, type PluginEvents, type BarsIngestedEvent } from './events.js';
+export type * from './host.js';
+export type { DailyBar, BarProblem, BarField } from './bar.js';
+export { validateBars, formatBarProblem, type RawBarRow, type BarValidationResult } from './bar-validation.js';
+export { TradingCalendar, isSessionDate } from './calendar.js';
+export { Store, type StoreOptions } from './store/store.js';
+export { BarStore, type BarRevision, type BarIngestResult } from './store/bar-store.js';
+export { parseDatabaseUrl, redactUrl } from './store/database-url.js';

@@ -1,0 +1,82 @@
+/**
+ * The plugin factory: `createPlugin(config)` → `{ manifest, activate(host), deactivate() }`.
+ * Everything activation adds (listeners, routes, timers, the database connection) is tracked and
+ * undone by `deactivate`, so a host can reload the plugin without leaks.
+ */
+import semver from 'semver';
+import { ingestBars } from './bar-ingestion.js';
+import { resolveConfig, type PluginConfig } from './config.js';
+import type { PluginEvents } from './events.js';
+import type { DailyBar } from './bar.js';
+import type { Disposer, Host, PluginInstance } from './host.js';
+import { manifest, type Manifest } from './manifest.js';
+import { buildRoutes } from './routes.js';
+import { BarStore } from './store/bar-store.js';
+import { Store } from './store/store.js';
+
+export interface LstmSignalsPlugin extends PluginInstance<Manifest> {
+  readonly config: PluginConfig;
+  /** The open store while active. */
+  readonly store: Store | undefined;
+  /** Resolves when every bar received so far has been stored. */
+  idle(): Promise<void>;
+}
+
+export function createPlugin(input: Partial<PluginConfig> = {}): LstmSignalsPlugin {
+  const config = resolveConfig(input);
+  let store: Store | undefined;
+  let disposers: Disposer[] = [];
+  // Live bars are stored strictly in arrival order, one write at a time.
+  let writes: Promise<void> = Promise.resolve();
+
+  function emit<K extends keyof PluginEvents>(host: Host, event: K, payload: PluginEvents[K]): void {
+    host.bus.emit(event, payload);
+  }
+
+  return {
+    manifest,
+    config,
+    get store() {
+      return store;
+    },
+    idle: () => writes,
+
+    async activate(host: Host) {
+      if (store) throw new Error('lstm-signals is already active; deactivate it first');
+      if (!semver.satisfies(host.apiVersion, manifest.hostApi)) {
+        throw new Error(`lstm-signals needs host API ${manifest.hostApi}; this host offers ${host.apiVersion}`);
+      }
+      const opened = await Store.open({ url: config.db_url ?? process.env.LSTM_DB_URL, migrate: config.migrate_on_start });
+      store = opened;
+      const bars = new BarStore(opened);
+      host.logger.info('lstm-signals: store open', { dialect: opened.dialect });
+
+      const symbols = config.symbols.length > 0 ? config.symbols : await host.bars.symbols();
+      for (const symbol of symbols) {
+        const report = await ingestBars(bars, symbol, await host.bars.history(symbol, {}), { strict: config.strict_bars, origin: 'history' });
+        if (report.problems.length > 0) host.logger.warn(`lstm-signals: ${symbol}: ${report.dropped} bar(s) refused`, { problems: report.problems.length });
+        emit(host, 'lstm:bars:ingested', report);
+      }
+
+      const following = new Set(symbols);
+      const onBar = ({ bar }: { bar: DailyBar }) => {
+        if (!following.has(bar.symbol)) return;
+        writes = writes
+          .then(async () => emit(host, 'lstm:bars:ingested', await ingestBars(bars, bar.symbol, [bar], { strict: config.strict_bars, origin: 'live' })))
+          .catch((error: unknown) => host.logger.error(`lstm-signals: storing ${bar.symbol} ${bar.date} failed`, { error: String(error) }));
+      };
+      host.bus.on('host:bar', onBar);
+      disposers.push(() => host.bus.off('host:bar', onBar));
+
+      for (const route of buildRoutes({ bars })) disposers.push(host.registerRoute(route));
+    },
+
+    async deactivate() {
+      for (const dispose of disposers.reverse()) dispose();
+      disposers = [];
+      await writes;
+      await store?.close();
+      store = undefined;
+    },
+  };
+}

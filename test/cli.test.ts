@@ -1,0 +1,84 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.js';
+import { testDatabases } from './support/databases.js';
+
+describe('lstm-signals --help', () => {
+  const cwd = tmpdir();
+  it.each([[[]], [['ingest']], [['migrate']], [['bars']], [['bars', 'check']]])('documents %j', async (command) => {
+    const { code, stdout } = await runCli([...command, '--help'], { cwd });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: lstm-signals/);
+    if (command.length === 0) expect(stdout).toMatch(/ingest[\s\S]*migrate[\s\S]*bars/);
+  });
+
+  it('rejects an unknown command with exit code 1', async () => {
+    const { code, stderr } = await runCli(['frobnicate'], { cwd });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/unknown command 'frobnicate'/);
+  });
+});
+
+describe('embedded default', () => {
+  it('ingest with no options migrates a SQLite file in the working directory and stores the bundled S&P data', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'lstm-cli-'));
+    const first = await runCli(['ingest'], { cwd });
+    expect(first.stdout.trim().split('\n')).toEqual([
+      'SPX: read 5105, accepted 5105, dropped 0, 2000-01-03..2020-04-17',
+      'SPX: stored 5105 new, 0 revised, 0 unchanged',
+    ]);
+    expect(first.code).toBe(0);
+    expect(existsSync(path.join(cwd, 'lstm-signals.sqlite'))).toBe(true);
+    const again = await runCli(['ingest', '--json'], { cwd });
+    expect(JSON.parse(again.stdout).stored[0]).toMatchObject({ symbol: 'SPX', inserted: 0, unchanged: 5105 });
+  });
+});
+
+describe('ingest of a folder with one bad symbol', () => {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'lstm-cli-'));
+  writeFileSync(path.join(cwd, 'GOOD.csv'), 'Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10.5,12,10,11,120\n');
+  writeFileSync(path.join(cwd, 'BAD.csv'), 'date,open,high,low,close,volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10.5,9,10,11,120\n');
+
+  it('drops and reports the bad row by default, storing the rest', async () => {
+    const { code, stdout } = await runCli(['ingest', '--data', cwd, '--db', 'sqlite:default.sqlite'], { cwd });
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toEqual([
+      'BAD 2024-01-03 high: high 9 below low 10 (line 3)',
+      'BAD: read 2, accepted 1, dropped 1, 2024-01-02..2024-01-02',
+      'GOOD: read 2, accepted 2, dropped 0, 2024-01-02..2024-01-03',
+      'BAD: stored 1 new, 0 revised, 0 unchanged',
+      'GOOD: stored 2 new, 0 revised, 0 unchanged',
+    ]);
+  });
+
+  it('in strict mode stores nothing of the bad symbol and exits 1', async () => {
+    const { code, stdout } = await runCli(['ingest', '--data', cwd, '--db', 'sqlite:strict.sqlite', '--strict', '--json'], { cwd });
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout);
+    expect(report.source.symbols.map((s: { symbol: string; rejected: boolean }) => [s.symbol, s.rejected])).toEqual([['BAD', true], ['GOOD', false]]);
+    expect(report.stored.map((s: { symbol: string; inserted: number }) => [s.symbol, s.inserted])).toEqual([['BAD', 0], ['GOOD', 2]]);
+  });
+});
+
+describe.each(testDatabases)('migrate on $name', (db) => {
+  let url: string;
+  let drop: () => Promise<void>;
+  const cwd = mkdtempSync(path.join(tmpdir(), 'lstm-cli-'));
+  beforeAll(async () => {
+    ({ url, drop } = await db.create());
+    // An in-memory database would vanish between processes: use a file for SQLite.
+    if (db.name === 'sqlite') url = `sqlite:${path.join(cwd, 'cli.sqlite')}`;
+  });
+  afterAll(async () => drop());
+
+  it('applies, reports, reverts and re-applies the schema', async () => {
+    expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe('pending  InitialSchema1763700000000\n');
+    expect((await runCli(['migrate', '--db', url], { cwd })).stdout).toBe('applied  InitialSchema1763700000000\n');
+    expect((await runCli(['migrate'], { cwd, env: { LSTM_DB_URL: url } })).stdout).toMatch(/^schema up to date on /);
+    expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe('applied  InitialSchema1763700000000\n');
+    expect((await runCli(['migrate', '--revert', '--all', '--db', url], { cwd })).stdout).toMatch(/^reverted InitialSchema1763700000000 on /);
+    expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe('pending  InitialSchema1763700000000\n');
+  });
+});

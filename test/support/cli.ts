@@ -1,0 +1,19 @@
+/** Runs the real `lstm-signals` executable, as a user would. */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+
+const BIN = path.join(import.meta.dirname, '../../bin/lstm-signals.mjs');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { ...process.env, LSTM_DB_URL: '', ...options.env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
