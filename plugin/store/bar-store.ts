@@ -23,6 +23,7 @@ export interface BarIngestResult {
   revisions: BarRevision[];
 }
 
+/** Only the bar's own fields, whatever else the caller's object carries. */
 function toRow(bar: DailyBar): BarRow {
   return { symbol: bar.symbol, date: bar.date, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume };
 }

@@ -5,17 +5,11 @@
  * which need emitted decorator metadata.
  */
 import { EntitySchema } from 'typeorm';
+import type { DailyBar } from '../bar.js';
 import { columnTypes, jsonTransformer, type Dialect } from './dialect.js';
 
-export interface BarRow {
-  symbol: string;
-  date: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
+/** A stored bar is exactly a validated daily bar. */
+export type BarRow = DailyBar;
 
 export interface ModelVersionRow {
   version_id: string;
