@@ -1,0 +1,174 @@
+/**
+ * Model versions in the database: weights, topology and metadata in one row, so any process with the
+ * database can load a symbol's current model. Every change is one transaction.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { ModelVersionRow } from '../store/entities.js';
+import type { Store } from '../store/store.js';
+
+export interface NewModelVersion {
+  symbol: string;
+  trainingType: string;
+  trainingTime: Date;
+  dataStart: string;
+  dataEnd: string;
+  metadata: Record<string, unknown>;
+  blob: Buffer;
+}
+
+/** Why a stored model cannot be used; the forecasting health check reports `reason`. */
+export class ModelBlobError extends Error {
+  constructor(
+    readonly versionId: string,
+    readonly reason: 'missing' | 'checksum_mismatch',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ModelBlobError';
+  }
+}
+
+export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+function compactTimestamp(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, '').replace('.', '').replace('Z', '');
+}
+
+/** `SYMBOL-20240328T211542123-1a2b`: sortable by time, unique across processes. */
+export function newVersionId(symbol: string, at: Date): string {
+  return `${symbol}-${compactTimestamp(at)}-${randomBytes(2).toString('hex')}`;
+}
+
+export class ModelRegistry {
+  private maxBlobBytes: number | undefined;
+
+  constructor(private readonly store: Store) {}
+
+  /** Stores a version; it becomes current only with `makeCurrent` (incremental training), in the same transaction. */
+  async save(version: NewModelVersion, options: { makeCurrent?: boolean } = {}): Promise<ModelVersionRow> {
+    const limit = await this.blobLimit();
+    if (version.blob.length > limit) {
+      throw new Error(
+        `${version.symbol}: model blob of ${version.blob.length} bytes exceeds what the database accepts (${limit} bytes; raise max_allowed_packet on MySQL)`,
+      );
+    }
+    const row: Omit<ModelVersionRow, 'created_at'> = {
+      version_id: newVersionId(version.symbol, version.trainingTime),
+      symbol: version.symbol,
+      training_type: version.trainingType,
+      training_time: version.trainingTime,
+      data_start: version.dataStart,
+      data_end: version.dataEnd,
+      metadata_json: version.metadata,
+      model_blob: version.blob,
+      blob_bytes: version.blob.length,
+      checksum: sha256(version.blob),
+    };
+    await this.store.transaction(async (manager) => {
+      await manager.getRepository(this.store.entities.modelVersion).save(row);
+      if (options.makeCurrent) await this.setCurrent(manager, version.symbol, row.version_id);
+    });
+    return this.getOrFail(row.version_id);
+  }
+
+  async get(versionId: string): Promise<ModelVersionRow | undefined> {
+    return (await this.store.repos.modelVersion.findOneBy({ version_id: versionId })) ?? undefined;
+  }
+
+  async getOrFail(versionId: string): Promise<ModelVersionRow> {
+    const version = await this.get(versionId);
+    if (!version) throw new Error(`model version ${versionId} does not exist`);
+    return version;
+  }
+
+  async currentVersionId(symbol: string): Promise<string | undefined> {
+    return (await this.store.repos.currentVersion.findOneBy({ symbol }))?.version_id;
+  }
+
+  async current(symbol: string): Promise<ModelVersionRow | undefined> {
+    const id = await this.currentVersionId(symbol);
+    return id ? this.get(id) : undefined;
+  }
+
+  /** Versions newest first; all symbols when `symbol` is omitted. */
+  list(symbol?: string): Promise<ModelVersionRow[]> {
+    return this.store.repos.modelVersion.find({ where: symbol ? { symbol } : {}, order: { training_time: 'DESC', version_id: 'DESC' } });
+  }
+
+  /** The version's bytes, checked against its stored checksum. */
+  async loadBlob(versionId: string): Promise<{ version: ModelVersionRow; blob: Buffer }> {
+    const row = await this.store.repos.modelVersion.findOne({
+      where: { version_id: versionId },
+      select: { version_id: true, model_blob: true },
+    });
+    if (!row) throw new ModelBlobError(versionId, 'missing', `model version ${versionId} does not exist`);
+    const blob = row.model_blob;
+    if (!blob || blob.length === 0) throw new ModelBlobError(versionId, 'missing', `model version ${versionId} has no stored model bytes`);
+    const version = await this.getOrFail(versionId);
+    const actual = sha256(blob);
+    if (actual !== version.checksum || blob.length !== version.blob_bytes) {
+      throw new ModelBlobError(
+        versionId,
+        'checksum_mismatch',
+        `model version ${versionId} is corrupted: checksum ${actual.slice(0, 12)}… (${blob.length} bytes) ≠ stored ${version.checksum.slice(0, 12)}… (${version.blob_bytes} bytes)`,
+      );
+    }
+    return { version, blob };
+  }
+
+  /**
+   * Makes a kept version current: the deploy step and the rollback. The blob is verified first, so a
+   * corrupted version can never become current. Returns the version that was current before.
+   */
+  async promote(symbol: string, versionId: string): Promise<string | undefined> {
+    const { version } = await this.loadBlob(versionId);
+    if (version.symbol !== symbol) throw new Error(`model version ${versionId} belongs to ${version.symbol}, not ${symbol}`);
+    return this.store.transaction(async (manager) => {
+      const previous = (await manager.getRepository(this.store.entities.currentVersion).findOneBy({ symbol }))?.version_id;
+      await this.setCurrent(manager, symbol, versionId);
+      return previous;
+    });
+  }
+
+  /** Deletes a version that is not current (a rejected candidate, or pruning). */
+  async delete(versionId: string): Promise<void> {
+    const version = await this.getOrFail(versionId);
+    if ((await this.currentVersionId(version.symbol)) === versionId) {
+      throw new Error(`model version ${versionId} is the current version of ${version.symbol} and cannot be deleted`);
+    }
+    await this.store.repos.modelVersion.delete({ version_id: versionId });
+  }
+
+  /** Keeps the current version and the newest others up to `maxVersions` in all; returns the deleted ids. */
+  async prune(symbol: string, maxVersions: number): Promise<string[]> {
+    if (!Number.isInteger(maxVersions) || maxVersions < 1) throw new RangeError(`max_versions must be an integer ≥ 1, got ${maxVersions}`);
+    const current = await this.currentVersionId(symbol);
+    const others = (await this.list(symbol)).filter((v) => v.version_id !== current);
+    const keepOthers = maxVersions - (current ? 1 : 0);
+    const doomed = others.slice(Math.max(0, keepOthers)).map((v) => v.version_id);
+    if (doomed.length > 0) {
+      await this.store.transaction(async (manager) => {
+        for (const id of doomed) await manager.getRepository(this.store.entities.modelVersion).delete({ version_id: id });
+      });
+    }
+    return doomed;
+  }
+
+  private async setCurrent(manager: EntityManager, symbol: string, versionId: string): Promise<void> {
+    await manager.getRepository(this.store.entities.currentVersion).upsert({ symbol, version_id: versionId, updated_at: new Date() }, ['symbol']);
+  }
+
+  /** The largest blob the database takes in one statement (MySQL: max_allowed_packet less room for the rest of the row). */
+  private async blobLimit(): Promise<number> {
+    if (this.maxBlobBytes === undefined) {
+      if (this.store.dialect === 'mysql') {
+        const [row] = (await this.store.dataSource.query('SELECT @@max_allowed_packet AS packet')) as Array<{ packet: number | string }>;
+        this.maxBlobBytes = Number(row?.packet) - 1024 * 1024;
+      } else {
+        this.maxBlobBytes = 1_000_000_000; // SQLITE_MAX_LENGTH
+      }
+    }
+    return this.maxBlobBytes;
+  }
+}

@@ -1,0 +1,36 @@
+/** The record of every training attempt: runs (deployed or not) and failures. */
+import type { TrainingFailureRow, TrainingRunRow } from '../store/entities.js';
+import type { Store } from '../store/store.js';
+
+export type NewTrainingRun = Omit<TrainingRunRow, 'id' | 'created_at'>;
+
+export class TrainingLog {
+  constructor(private readonly store: Store) {}
+
+  async recordRun(run: NewTrainingRun): Promise<TrainingRunRow> {
+    return this.store.repos.trainingRun.save({ ...run });
+  }
+
+  async recordFailure(failure: { symbol: string; error: unknown; trainingType?: string; triggerType?: string }): Promise<TrainingFailureRow> {
+    const message = failure.error instanceof Error ? failure.error.stack ?? failure.error.message : String(failure.error);
+    return this.store.repos.trainingFailure.save({
+      symbol: failure.symbol,
+      training_type: failure.trainingType ?? null,
+      trigger_type: failure.triggerType ?? null,
+      error_message: message,
+    });
+  }
+
+  /** Newest first. */
+  runs(options: { symbol?: string; limit?: number } = {}): Promise<TrainingRunRow[]> {
+    return this.store.repos.trainingRun.find({
+      where: options.symbol ? { symbol: options.symbol } : {},
+      order: { created_at: 'DESC', id: 'DESC' },
+      take: options.limit ?? 50,
+    });
+  }
+
+  failures(symbol?: string): Promise<TrainingFailureRow[]> {
+    return this.store.repos.trainingFailure.find({ where: symbol ? { symbol } : {}, order: { created_at: 'DESC', id: 'DESC' } });
+  }
+}
