@@ -2,17 +2,48 @@
 import { Ajv } from 'ajv';
 import { manifest } from './manifest.js';
 
+export interface TrainingParams {
+  lr: number;
+  hidden: number;
+  epochs: number;
+}
+
+/** Field meanings and defaults: manifest.json, `contributes.configuration.properties.training`. */
+export interface TrainingSettings {
+  param_grid: { lr: number[]; hidden: number[]; epochs: number[] };
+  fast_params: TrainingParams;
+  cv_splits: number;
+  cv_splits_short: number;
+  short_data_samples: number;
+  holdout_sessions: number;
+  incremental_sessions: number;
+  incremental_epochs: number;
+  incremental_lr: number;
+  batch_size: number;
+  dropout: number;
+  seed: number;
+  min_f1_improvement: number;
+  min_mse_ratio: number;
+  max_versions: number;
+  importance_repeats: number;
+}
+
 export interface PluginConfig {
   db_url?: string;
   migrate_on_start: boolean;
   symbols: string[];
   strict_bars: boolean;
+  feature_names: string[];
+  training: TrainingSettings;
 }
+
+/** Configuration as callers write it: any key may be left out, nested ones too. */
+export type PluginConfigInput = Partial<Omit<PluginConfig, 'training'>> & { training?: Partial<TrainingSettings> };
 
 const validate = new Ajv({ useDefaults: true, allErrors: true }).compile(manifest.contributes.configuration);
 
 /** Returns a complete configuration, or throws one error listing every invalid field by name. */
-export function resolveConfig(input: Partial<PluginConfig> = {}): PluginConfig {
+export function resolveConfig(input: PluginConfigInput = {}): PluginConfig {
   const config = structuredClone(input) as Record<string, unknown>;
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map((e) => {

@@ -5,7 +5,7 @@
  */
 import semver from 'semver';
 import { ingestBars } from './bar-ingestion.js';
-import { resolveConfig, type PluginConfig } from './config.js';
+import { resolveConfig, type PluginConfig, type PluginConfigInput } from './config.js';
 import type { PluginEvents } from './events.js';
 import type { DailyBar } from './bar.js';
 import type { Disposer, Host, PluginInstance } from './host.js';
@@ -22,7 +22,7 @@ export interface LstmSignalsPlugin extends PluginInstance<Manifest> {
   idle(): Promise<void>;
 }
 
-export function createPlugin(input: Partial<PluginConfig> = {}): LstmSignalsPlugin {
+export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
   const config = resolveConfig(input);
   let store: Store | undefined;
   let disposers: Disposer[] = [];

@@ -32,7 +32,10 @@ describe('manifest', () => {
 
 describe('configuration', () => {
   it('fills defaults from the schema', () => {
-    expect(resolveConfig({})).toEqual({ migrate_on_start: true, symbols: [], strict_bars: false });
+    const config = resolveConfig({ training: { seed: 7 } });
+    expect(config).toMatchObject({ migrate_on_start: true, symbols: [], strict_bars: false, feature_names: expect.arrayContaining(['rsi', 'ret_20']) });
+    expect(config.training).toMatchObject({ seed: 7, cv_splits: 5, holdout_sessions: 63, max_versions: 3, fast_params: { lr: 0.0005, hidden: 32, epochs: 25 } });
+    expect(config.training.param_grid).toEqual({ lr: [0.001, 0.0005], hidden: [32, 64], epochs: [30, 50] });
   });
 
   it('names every bad field', () => {
