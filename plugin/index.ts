@@ -10,3 +10,5 @@ export { TradingCalendar, isSessionDate } from './calendar.js';
 export { Store, type StoreOptions } from './store/store.js';
 export { BarStore, type BarRevision, type BarIngestResult } from './store/bar-store.js';
 export { parseDatabaseUrl, redactUrl } from './store/database-url.js';
+export { DEFAULT_FEATURE_NAMES, buildFeatureFrame, featureFrameToRecords, type FeatureName, type FeatureFrame, type FeatureRecord } from './features/frame.js';
+export { SEQ_LEN, FORECAST_DAYS } from './training/constants.js';

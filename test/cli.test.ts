@@ -7,7 +7,7 @@ import { testDatabases } from './support/databases.js';
 
 describe('lstm-signals --help', () => {
   const cwd = tmpdir();
-  it.each([[[]], [['ingest']], [['migrate']], [['bars']], [['bars', 'check']]])('documents %j', async (command) => {
+  it.each([[[]], [['ingest']], [['migrate']], [['bars']], [['bars', 'check']], [['features']]])('documents %j', async (command) => {
     const { code, stdout } = await runCli([...command, '--help'], { cwd });
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: lstm-signals/);

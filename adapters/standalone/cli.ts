@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { manifest } from '../../plugin/index.js';
 import { registerBarsCommands } from './commands/bars.js';
+import { registerFeaturesCommand } from './commands/features.js';
 import { registerIngestCommand } from './commands/ingest.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 
@@ -14,8 +15,15 @@ export function buildProgram(): Command {
   registerIngestCommand(program);
   registerMigrateCommand(program);
   registerBarsCommands(program);
+  registerFeaturesCommand(program);
   return program;
 }
+
+// `lstm-signals features --json | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 try {
   await buildProgram().parseAsync(process.argv);
