@@ -18,7 +18,6 @@ export interface TrainingSettings {
   holdout_sessions: number;
   incremental_sessions: number;
   incremental_epochs: number;
-  incremental_lr: number;
   batch_size: number;
   dropout: number;
   seed: number;

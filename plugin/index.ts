@@ -12,3 +12,12 @@ export { BarStore, type BarRevision, type BarIngestResult } from './store/bar-st
 export { parseDatabaseUrl, redactUrl } from './store/database-url.js';
 export { DEFAULT_FEATURE_NAMES, buildFeatureFrame, featureFrameToRecords, type FeatureName, type FeatureFrame, type FeatureRecord } from './features/frame.js';
 export { SEQ_LEN, FORECAST_DAYS } from './training/constants.js';
+export { Trainer, parameterGrid, type TrainingMode, type TrainingProgress, type TrainRequest, type TrainOutcome, type CvResult } from './training/trainer.js';
+export { trainingSpec, trainingSpecMarkdown, type TrainingSpec } from './training/spec.js';
+export { plotData, type PlotData } from './training/plot-data.js';
+export { ModelRegistry, ModelBlobError } from './registry/model-registry.js';
+export { TrainingLog } from './registry/training-log.js';
+export { LstmModel, type ModelMetadata, type ModelPrediction } from './model/lstm-model.js';
+export { initBackend, currentBackend, type BackendInfo } from './model/backend.js';
+export { decideDeployment, type DeployDecision, type DeployThresholds } from './training/deploy-rule.js';
+export { evaluate, type HoldoutMetrics } from './training/metrics.js';

@@ -5,6 +5,8 @@ import { registerBarsCommands } from './commands/bars.js';
 import { registerFeaturesCommand } from './commands/features.js';
 import { registerIngestCommand } from './commands/ingest.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerSpecCommand } from './commands/spec.js';
+import { registerTrainCommand } from './commands/train.js';
 
 export function buildProgram(): Command {
   const program = new Command('lstm-signals')
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerBarsCommands(program);
   registerFeaturesCommand(program);
+  registerTrainCommand(program);
+  registerSpecCommand(program);
   return program;
 }
 

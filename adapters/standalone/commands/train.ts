@@ -1,0 +1,76 @@
+/** `lstm-signals train`: train one symbol in full, fast or incremental mode and print the run record. */
+import { Option, type Command } from 'commander';
+import { BarStore, Store, Trainer, resolveConfig, type TrainingMode, type TrainingProgress } from '../../../plugin/index.js';
+import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
+import { readConfigFile } from '../config-file.js';
+import { createConsoleLogger } from '../logger.js';
+import { BUNDLED_DATA, databaseUrl } from '../options.js';
+
+interface TrainOptions extends BarSourceCliOptions {
+  symbol: string;
+  mode: TrainingMode;
+  start?: string;
+  end?: string;
+  db?: string;
+  config?: string;
+  json?: boolean;
+}
+
+/** One line per finished fit on a pipe; a live-updating line on a terminal. */
+function progressPrinter(): (p: TrainingProgress) => void {
+  const live = process.stderr.isTTY;
+  return (p) => {
+    const text = `[${p.symbol}] ${p.stage} ${p.step}${p.epoch ? ` epoch ${p.epoch}/${p.epochs} loss ${p.loss?.toFixed(4)}` : ''}`;
+    if (live) process.stderr.write(`\r\x1b[2K${text}${p.epoch === p.epochs ? '\n' : ''}`);
+    else if (p.epoch === p.epochs) process.stderr.write(`${text}\n`);
+  };
+}
+
+export function registerTrainCommand(program: Command): void {
+  const train = program
+    .command('train')
+    .description('train a symbol’s model (full: CV grid + holdout gate; fast: 3 folds, one parameter set; incremental: fine-tune the current model)')
+    .requiredOption('--symbol <symbol>', 'symbol to train');
+  addBarSourceOptions(train, BUNDLED_DATA)
+    .addOption(new Option('--mode <mode>', 'training mode').choices(['full', 'fast', 'incremental']).default('fast'))
+    .option('--start <date>', 'first session of the training data (YYYY-MM-DD)')
+    .option('--end <date>', 'last session of the training data (YYYY-MM-DD)')
+    .option('--db <url>', 'database URL (default: $LSTM_DB_URL, else sqlite file lstm-signals.sqlite here)')
+    .option('--config <file>', 'plugin configuration JSON (e.g. {"training": {"fast_params": {"lr": 0.001, "hidden": 16, "epochs": 5}}})')
+    .option('--json', 'print the run record as JSON')
+    .action(async (options: TrainOptions) => {
+      const config = resolveConfig({ ...(await readConfigFile(options.config)), db_url: databaseUrl(options.db) });
+      const source = openBarSource(options, options.symbol);
+      const store = await Store.open({ url: config.db_url, migrate: config.migrate_on_start });
+      try {
+        const loaded = await source.load(options.symbol);
+        if (loaded.rejected) throw new Error(`${options.symbol}: the source was rejected in strict mode (${loaded.problems.length} problems; see bars check)`);
+        const bars = new BarStore(store);
+        await bars.ingest(loaded.bars);
+        const trainer = new Trainer(store, createConsoleLogger('warn'));
+        const outcome = await trainer.train({
+          symbol: options.symbol,
+          bars: await bars.load(options.symbol),
+          mode: options.mode,
+          trigger: 'manual',
+          start: options.start,
+          end: options.end,
+          featureNames: config.feature_names,
+          settings: config.training,
+          onProgress: progressPrinter(),
+        });
+        if (options.json) {
+          console.log(JSON.stringify(outcome, null, 2));
+        } else {
+          const h = outcome.holdout;
+          console.log(`version   ${outcome.versionId}`);
+          console.log(`deployed  ${outcome.deployed ? 'yes' : 'no'}: ${outcome.reason}`);
+          if (h) console.log(`holdout   n=${h.n} accuracy=${h.accuracy.toFixed(4)} f1=${h.f1.toFixed(4)} mse=${h.mse.toExponential(3)} mae=${h.mae.toFixed(5)} rmse=${h.rmse.toFixed(5)} direction_accuracy=${h.direction_accuracy.toFixed(4)}`);
+          console.log(`run       #${outcome.run.id}, ${outcome.run.duration_seconds.toFixed(1)} s, data ${outcome.run.data_start}..${outcome.run.data_end}`);
+        }
+      } finally {
+        await store.close();
+        await source.close?.();
+      }
+    });
+}

@@ -1,0 +1,395 @@
+/**
+ * The three training modes of the original system, on the symbol's bars:
+ * - full: TimeSeriesSplit cross-validation (with a purge gap) over the parameter grid, refit of the best
+ *   parameters on everything but the holdout, then the holdout gate;
+ * - fast: the same with 3 folds and one parameter set;
+ * - incremental: fine-tune the current model on the most recent windows and make it current, no gate.
+ * Every attempt leaves an `lstm_training_run` row, every failure an `lstm_training_failure` row, and a
+ * failure never touches the current model.
+ */
+import type { DailyBar } from '../bar.js';
+import type { TrainingParams, TrainingSettings } from '../config.js';
+import { buildFeatureFrame, type FeatureFrame, type FeatureName } from '../features/frame.js';
+import { fitScalerForSamples } from '../features/scaler.js';
+import { buildSamples, type Samples } from '../features/windows.js';
+import type { Logger } from '../host.js';
+import { currentBackend, initBackend } from '../model/backend.js';
+import { LstmModel, type ModelMetadata } from '../model/lstm-model.js';
+import { buildNetwork, trainNetwork, type EpochInfo } from '../model/network.js';
+import { ModelRegistry } from '../registry/model-registry.js';
+import { TrainingLog } from '../registry/training-log.js';
+import type { TrainingRunRow } from '../store/entities.js';
+import type { Store } from '../store/store.js';
+import { FORECAST_DAYS } from './constants.js';
+import { decideDeployment, type DeployDecision } from './deploy-rule.js';
+import { permutationImportance, type FeatureImportance } from './importance.js';
+import { cvScore, evaluate, type HoldoutMetrics } from './metrics.js';
+import { holdoutSplit, timeSeriesSplit } from './splits.js';
+
+export type TrainingMode = 'full' | 'fast' | 'incremental';
+
+export interface TrainingProgress {
+  symbol: string;
+  stage: 'cv' | 'refit' | 'incremental' | 'holdout';
+  /** e.g. "params 2/8, fold 3/5". */
+  step: string;
+  epoch?: number;
+  epochs?: number;
+  loss?: number;
+}
+
+export interface TrainRequest {
+  symbol: string;
+  /** The symbol's bars up to the clock's now; `start`/`end` narrow them. */
+  bars: readonly DailyBar[];
+  mode: TrainingMode;
+  /** What asked for it: manual, weekly, monthly, quarterly, performance_decay. */
+  trigger: string;
+  start?: string;
+  end?: string;
+  featureNames: readonly string[];
+  settings: TrainingSettings;
+  onProgress?: (progress: TrainingProgress) => void;
+}
+
+export interface CvResult {
+  params: TrainingParams;
+  folds: Array<{ f1: number; mse: number }>;
+  avg_f1: number;
+  avg_mse: number;
+  score: number;
+}
+
+export interface TrainOutcome {
+  run: TrainingRunRow;
+  versionId: string;
+  deployed: boolean;
+  reason: string;
+  holdout?: HoldoutMetrics;
+  /** The previous current model on the same holdout, when there was one. */
+  currentHoldout?: HoldoutMetrics;
+  importance?: FeatureImportance[];
+}
+
+/** A symbol's feature frame and the samples built from it. */
+interface Dataset {
+  frame: FeatureFrame;
+  samples: Samples;
+}
+
+interface Labels {
+  direction: number[];
+  magnitude: number[];
+  path: number[][];
+}
+
+const pick = <T>(values: readonly T[], indices: readonly number[]) => indices.map((i) => values[i]!);
+const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+const std = (values: readonly number[]) => {
+  const m = mean(values);
+  return Math.sqrt(mean(values.map((v) => (v - m) ** 2)));
+};
+
+export class Trainer {
+  private readonly registry: ModelRegistry;
+  private readonly log: TrainingLog;
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger?: Logger,
+  ) {
+    this.registry = new ModelRegistry(store);
+    this.log = new TrainingLog(store);
+  }
+
+  async train(request: TrainRequest): Promise<TrainOutcome> {
+    const startedAt = Date.now();
+    try {
+      await initBackend({ logger: this.logger });
+      const outcome = request.mode === 'incremental' ? await this.incremental(request, startedAt) : await this.fullOrFast(request, startedAt);
+      this.logger?.info(`${request.symbol}: ${request.mode} training ${outcome.deployed ? 'deployed' : 'not deployed'} ${outcome.versionId}`, {
+        reason: outcome.reason,
+      });
+      return outcome;
+    } catch (error) {
+      await this.log.recordFailure({ symbol: request.symbol, error, trainingType: request.mode, triggerType: request.trigger });
+      this.logger?.error(`${request.symbol}: ${request.mode} training failed`, { error: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+  }
+
+  private dataset(request: TrainRequest, featureNames: readonly string[]): Dataset {
+    const bars = request.bars.filter((b) => (!request.start || b.date >= request.start) && (!request.end || b.date <= request.end));
+    if (bars.length === 0) throw new Error(`${request.symbol}: no bars between ${request.start ?? 'the first'} and ${request.end ?? 'the last'} session`);
+    const frame = buildFeatureFrame(bars, featureNames as FeatureName[]);
+    return { frame, samples: buildSamples(frame) };
+  }
+
+  private async fullOrFast(request: TrainRequest, startedAt: number): Promise<TrainOutcome> {
+    const { symbol, settings } = request;
+    const data = this.dataset(request, request.featureNames);
+    const { samples } = data;
+    const holdoutSize = Math.max(10, settings.holdout_sessions);
+    const split = holdoutSplit(samples.labeled, holdoutSize, FORECAST_DAYS);
+    const labels: Labels = { direction: samples.direction, magnitude: samples.magnitude, path: samples.path };
+
+    const grid = request.mode === 'fast' ? [settings.fast_params] : parameterGrid(settings);
+    const nSplits = request.mode === 'fast' || split.train.length < settings.short_data_samples ? settings.cv_splits_short : settings.cv_splits;
+    const folds = timeSeriesSplit(split.train.length, { nSplits, gap: FORECAST_DAYS });
+    const cv: CvResult[] = [];
+    for (const [p, params] of grid.entries()) {
+      const scores: CvResult['folds'] = [];
+      for (const [f, fold] of folds.entries()) {
+        const step = `params ${p + 1}/${grid.length}, fold ${f + 1}/${folds.length}`;
+        const model = await this.fit(request, data, fold.train, labels, params, 'cv', step);
+        try {
+          const m = this.score(model, samples, fold.test, labels);
+          scores.push({ f1: m.f1, mse: m.mse });
+        } finally {
+          model.dispose();
+        }
+      }
+      const avgF1 = mean(scores.map((s) => s.f1));
+      const avgMse = mean(scores.map((s) => s.mse));
+      cv.push({ params, folds: scores, avg_f1: avgF1, avg_mse: avgMse, score: cvScore(avgF1, avgMse) });
+    }
+    const best = cv.reduce((a, b) => (b.score > a.score ? b : a));
+
+    const trained = await this.fit(request, data, split.train, labels, best.params, 'refit', 'all but the holdout');
+    let blob: Buffer;
+    try {
+      blob = await trained.toBlob();
+    } finally {
+      trained.dispose();
+    }
+    const dataStart = samples.asOf[0]!;
+    const dataEnd = samples.asOf[samples.asOf.length - 1]!;
+    const version = await this.registry.save({
+      symbol,
+      trainingType: request.mode,
+      trainingTime: new Date(),
+      dataStart,
+      dataEnd,
+      metadata: { ...trained.metadata, cv } as unknown as Record<string, unknown>,
+      blob,
+    });
+
+    // Judge the bytes that were stored, not the model still in memory.
+    request.onProgress?.({ symbol, stage: 'holdout', step: `${split.test.length} holdout windows` });
+    const candidate = await this.load(version.version_id);
+    let holdout: HoldoutMetrics;
+    let importance: FeatureImportance[] | undefined;
+    let currentHoldout: { metrics?: HoldoutMetrics; reason: string };
+    let decision: DeployDecision;
+    try {
+      holdout = this.score(candidate, samples, split.test, labels);
+      if (settings.importance_repeats > 0) {
+        importance = permutationImportance({
+          model: candidate,
+          batch: candidate.batch(samples, split.test),
+          actualDirection: pick(labels.direction, split.test),
+          actualReturn: pick(labels.magnitude, split.test),
+          repeats: settings.importance_repeats,
+          seed: settings.seed,
+        });
+      }
+      currentHoldout = await this.currentOnHoldout(request, pick(samples.asOf, split.test));
+      decision = currentHoldout.metrics
+        ? decideDeployment(holdout, currentHoldout.metrics, { minF1Improvement: settings.min_f1_improvement, minMseRatio: settings.min_mse_ratio })
+        : { deploy: true, reason: currentHoldout.reason };
+    } finally {
+      candidate.dispose();
+    }
+
+    if (decision.deploy) {
+      await this.registry.promote(symbol, version.version_id);
+      await this.registry.prune(symbol, settings.max_versions);
+    } else {
+      await this.registry.delete(version.version_id);
+    }
+    const run = await this.log.recordRun({
+      version_id: version.version_id,
+      symbol,
+      training_type: request.mode,
+      trigger_type: request.trigger,
+      data_start: dataStart,
+      data_end: dataEnd,
+      params_json: { ...best.params, batch_size: settings.batch_size, dropout: settings.dropout, seed: settings.seed, n_splits: nSplits, holdout_size: holdoutSize, feature_names: request.featureNames },
+      metrics_json: { cv, best_score: best.score, ...(importance && { importance }), ...(currentHoldout.metrics && { current_holdout: currentHoldout.metrics }), backend: currentBackend()?.name },
+      validation_deployed: decision.deploy,
+      validation_reason: decision.reason,
+      holdout_metrics_json: holdout as unknown as Record<string, unknown>,
+      duration_seconds: (Date.now() - startedAt) / 1000,
+    });
+    return {
+      run,
+      versionId: version.version_id,
+      deployed: decision.deploy,
+      reason: decision.reason,
+      holdout,
+      ...(currentHoldout.metrics && { currentHoldout: currentHoldout.metrics }),
+      ...(importance && { importance }),
+    };
+  }
+
+  private async incremental(request: TrainRequest, startedAt: number): Promise<TrainOutcome> {
+    const { symbol, settings } = request;
+    const current = await this.registry.current(symbol);
+    if (!current) throw new Error(`${symbol}: incremental training needs a current model to fine-tune; train in full or fast mode first`);
+    const model = await this.load(current.version_id);
+    try {
+      const meta = model.metadata;
+      const { samples } = this.dataset(request, meta.featureNames);
+      const take = Math.min(settings.incremental_sessions, samples.labeled);
+      const recent = Array.from({ length: take }, (_, i) => samples.labeled - take + i);
+      const result = await trainNetwork(
+        model.network,
+        { x: model.batch(samples, recent), direction: pick(samples.direction, recent), returns: pick(samples.path, recent) },
+        {
+          epochs: settings.incremental_epochs,
+          batchSize: settings.batch_size,
+          seed: settings.seed,
+          returnScale: meta.returnScale,
+          onEpoch: (e) => this.progress(request, 'incremental', `last ${take} windows`, e),
+        },
+      );
+      const metadata: ModelMetadata = {
+        ...meta,
+        trainingType: 'incremental',
+        backend: currentBackend()?.name ?? meta.backend,
+        trainedThrough: samples.asOf[recent[recent.length - 1]!]!,
+        epochsRun: result.epochsRun,
+      };
+      const version = await this.registry.save(
+        {
+          symbol,
+          trainingType: 'incremental',
+          trainingTime: new Date(),
+          dataStart: samples.asOf[recent[0]!]!,
+          dataEnd: samples.asOf[samples.asOf.length - 1]!,
+          metadata: { ...metadata, fine_tuned_from: current.version_id } as unknown as Record<string, unknown>,
+          blob: await model.toBlob(),
+        },
+        { makeCurrent: true },
+      );
+      await this.registry.prune(symbol, settings.max_versions);
+      const reason = `incremental fine-tune of ${current.version_id} on the last ${take} windows: made current without the holdout gate`;
+      const run = await this.log.recordRun({
+        version_id: version.version_id,
+        symbol,
+        training_type: 'incremental',
+        trigger_type: request.trigger,
+        data_start: version.data_start,
+        data_end: version.data_end,
+        params_json: { ...meta.params, epochs: settings.incremental_epochs, batch_size: settings.batch_size, seed: settings.seed, fine_tuned_from: current.version_id },
+        metrics_json: { history: result.history, backend: currentBackend()?.name },
+        validation_deployed: true,
+        validation_reason: reason,
+        holdout_metrics_json: null,
+        duration_seconds: (Date.now() - startedAt) / 1000,
+      });
+      return { run, versionId: version.version_id, deployed: true, reason };
+    } finally {
+      model.dispose();
+    }
+  }
+
+  /** Trains a fresh network on `indices` with a scaler fitted on their rows only. */
+  private async fit(
+    request: TrainRequest,
+    { frame, samples }: Dataset,
+    indices: readonly number[],
+    labels: Labels,
+    params: TrainingParams,
+    stage: TrainingProgress['stage'],
+    step: string,
+  ): Promise<LstmModel> {
+    const { settings } = request;
+    const scaler = fitScalerForSamples(frame, samples, indices);
+    const returnScale = std(pick(labels.magnitude, indices)) || 1;
+    const network = buildNetwork({
+      seqLen: samples.seqLen,
+      nFeatures: samples.windows.nFeatures,
+      hidden: params.hidden,
+      dropout: settings.dropout,
+      learningRate: params.lr,
+      seed: settings.seed,
+      horizon: samples.horizon,
+    });
+    const model = new LstmModel(network, {
+      symbol: request.symbol,
+      featureNames: [...samples.windows.featureNames],
+      seqLen: samples.seqLen,
+      horizon: samples.horizon,
+      params,
+      dropout: settings.dropout,
+      seed: settings.seed,
+      scaler,
+      returnScale,
+      backend: currentBackend()?.name ?? 'unknown',
+      trainingType: request.mode,
+      trainedFrom: samples.asOf[indices[0]!]!,
+      trainedThrough: samples.asOf[indices[indices.length - 1]!]!,
+      trainedSamples: indices.length,
+      epochsRun: 0,
+    });
+    try {
+      const result = await trainNetwork(
+        network,
+        { x: model.batch(samples, indices), direction: pick(labels.direction, indices), returns: pick(labels.path, indices) },
+        { epochs: params.epochs, batchSize: settings.batch_size, seed: settings.seed, returnScale, onEpoch: (e) => this.progress(request, stage, step, e) },
+      );
+      model.metadata.epochsRun = result.epochsRun;
+      return model;
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+  }
+
+  private score(model: LstmModel, samples: Samples, indices: readonly number[], labels: Labels): HoldoutMetrics {
+    const p = model.predict(samples, indices);
+    return evaluate({
+      actualDirection: pick(labels.direction, indices),
+      predictedDirection: p.direction,
+      actualReturn: pick(labels.magnitude, indices),
+      predictedReturn: p.magnitude,
+    });
+  }
+
+  private async load(versionId: string): Promise<LstmModel> {
+    const { version, blob } = await this.registry.loadBlob(versionId);
+    return LstmModel.fromBlob(blob, version.metadata_json as unknown as ModelMetadata);
+  }
+
+  /** The current model's metrics on the same holdout sessions, built with its own feature list; or why there are none. */
+  private async currentOnHoldout(request: TrainRequest, holdoutDates: readonly string[]): Promise<{ metrics?: HoldoutMetrics; reason: string }> {
+    const current = await this.registry.current(request.symbol);
+    if (!current) return { reason: 'first model for this symbol' };
+    let model: LstmModel;
+    try {
+      model = await this.load(current.version_id);
+    } catch (error) {
+      return { reason: `the current model ${current.version_id} cannot be used (${error instanceof Error ? error.message : String(error)}): replaced` };
+    }
+    try {
+      const { samples } = this.dataset(request, model.metadata.featureNames);
+      const index = new Map(samples.asOf.map((d, i) => [d, i]));
+      const indices = holdoutDates.map((d) => index.get(d)).filter((i): i is number => i !== undefined && i < samples.labeled);
+      return { metrics: this.score(model, samples, indices, samples), reason: '' };
+    } finally {
+      model.dispose();
+    }
+  }
+
+  private progress(request: TrainRequest, stage: TrainingProgress['stage'], step: string, e: EpochInfo): void {
+    request.onProgress?.({ symbol: request.symbol, stage, step, epoch: e.epoch, epochs: e.epochs, loss: e.loss });
+  }
+}
+
+/** Every combination of the grid, in lr → hidden → epochs order. */
+export function parameterGrid(settings: Pick<TrainingSettings, 'param_grid'>): TrainingParams[] {
+  const { lr, hidden, epochs } = settings.param_grid;
+  return lr.flatMap((l) => hidden.flatMap((h) => epochs.map((e) => ({ lr: l, hidden: h, epochs: e }))));
+}
+
