@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { testDatabases } from './support/databases.js';
 
 describe('lstm-signals --help', () => {
   const cwd = tmpdir();
-  it.each([[[]], [['ingest']], [['migrate']], [['bars']], [['bars', 'check']], [['features']]])('documents %j', async (command) => {
+  it.each([[[]], [['ingest']], [['migrate']], [['bars']], [['bars', 'check']], [['features']], [['train']], [['spec']]])('documents %j', async (command) => {
     const { code, stdout } = await runCli([...command, '--help'], { cwd });
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: lstm-signals/);
@@ -59,6 +59,30 @@ describe('ingest of a folder with one bad symbol', () => {
     const report = JSON.parse(stdout);
     expect(report.source.symbols.map((s: { symbol: string; rejected: boolean }) => [s.symbol, s.rejected])).toEqual([['BAD', true], ['GOOD', false]]);
     expect(report.stored.map((s: { symbol: string; inserted: number }) => [s.symbol, s.inserted])).toEqual([['BAD', 0], ['GOOD', 2]]);
+  });
+});
+
+describe('train and spec', () => {
+  it('trains a symbol from the command line and prints the run record', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'lstm-cli-'));
+    writeFileSync(path.join(cwd, 'tiny.json'), JSON.stringify({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0 } }));
+    const { code, stdout, stderr } = await runCli(['train', '--symbol', 'SPX', '--start', '2017-01-01', '--config', 'tiny.json', '--json'], { cwd });
+    expect(code).toBe(0);
+    const outcome = JSON.parse(stdout);
+    expect(outcome).toMatchObject({ deployed: true, reason: 'first model for this symbol', run: { symbol: 'SPX', training_type: 'fast', trigger_type: 'manual' } });
+    expect(outcome.holdout.n).toBe(63);
+    expect(stderr).toMatch(/\[SPX\] cv params 1\/1, fold 3\/3 epoch 1\/1 loss \d/);
+    expect(stderr).toMatch(/\[SPX\] refit all but the holdout epoch 1\/1/);
+  });
+
+  it('keeps docs/LSTM_TRAINING_SPEC.* identical to what the code generates', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'lstm-cli-'));
+    expect((await runCli(['spec', '--out', cwd], { cwd })).code).toBe(0);
+    for (const file of ['LSTM_TRAINING_SPEC.json', 'LSTM_TRAINING_SPEC.md']) {
+      expect(readFileSync(path.join(cwd, file), 'utf8'), `${file} is stale: run npx lstm-signals spec`).toBe(
+        readFileSync(path.join(import.meta.dirname, '../docs', file), 'utf8'),
+      );
+    }
   });
 });
 

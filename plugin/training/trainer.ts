@@ -9,22 +9,22 @@
  */
 import type { DailyBar } from '../bar.js';
 import type { TrainingParams, TrainingSettings } from '../config.js';
-import { buildFeatureFrame, type FeatureFrame, type FeatureName } from '../features/frame.js';
-import { fitScalerForSamples } from '../features/scaler.js';
-import { buildSamples, type Samples } from '../features/windows.js';
 import type { Logger } from '../host.js';
 import { currentBackend, initBackend } from '../model/backend.js';
 import { LstmModel, type ModelMetadata } from '../model/lstm-model.js';
-import { buildNetwork, trainNetwork, type EpochInfo } from '../model/network.js';
+import { trainNetwork, type EpochInfo } from '../model/network.js';
 import { ModelRegistry } from '../registry/model-registry.js';
 import { TrainingLog } from '../registry/training-log.js';
 import type { TrainingRunRow } from '../store/entities.js';
 import type { Store } from '../store/store.js';
 import { FORECAST_DAYS } from './constants.js';
 import { decideDeployment, type DeployDecision } from './deploy-rule.js';
+import { buildDataset, fitModel, pick, scoreModel, type FitOptions, type Labels } from './fit.js';
 import { permutationImportance, type FeatureImportance } from './importance.js';
-import { cvScore, evaluate, type HoldoutMetrics } from './metrics.js';
+import { cvScore, type HoldoutMetrics } from './metrics.js';
 import { holdoutSplit, timeSeriesSplit } from './splits.js';
+
+const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 export type TrainingMode = 'full' | 'fast' | 'incremental';
 
@@ -71,25 +71,6 @@ export interface TrainOutcome {
   importance?: FeatureImportance[];
 }
 
-/** A symbol's feature frame and the samples built from it. */
-interface Dataset {
-  frame: FeatureFrame;
-  samples: Samples;
-}
-
-interface Labels {
-  direction: number[];
-  magnitude: number[];
-  path: number[][];
-}
-
-const pick = <T>(values: readonly T[], indices: readonly number[]) => indices.map((i) => values[i]!);
-const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-const std = (values: readonly number[]) => {
-  const m = mean(values);
-  return Math.sqrt(mean(values.map((v) => (v - m) ** 2)));
-};
-
 export class Trainer {
   private readonly registry: ModelRegistry;
   private readonly log: TrainingLog;
@@ -118,20 +99,13 @@ export class Trainer {
     }
   }
 
-  private dataset(request: TrainRequest, featureNames: readonly string[]): Dataset {
-    const bars = request.bars.filter((b) => (!request.start || b.date >= request.start) && (!request.end || b.date <= request.end));
-    if (bars.length === 0) throw new Error(`${request.symbol}: no bars between ${request.start ?? 'the first'} and ${request.end ?? 'the last'} session`);
-    const frame = buildFeatureFrame(bars, featureNames as FeatureName[]);
-    return { frame, samples: buildSamples(frame) };
-  }
-
   private async fullOrFast(request: TrainRequest, startedAt: number): Promise<TrainOutcome> {
     const { symbol, settings } = request;
-    const data = this.dataset(request, request.featureNames);
+    const data = buildDataset(request.symbol, request.bars, request.featureNames, request);
     const { samples } = data;
     const holdoutSize = Math.max(10, settings.holdout_sessions);
     const split = holdoutSplit(samples.labeled, holdoutSize, FORECAST_DAYS);
-    const labels: Labels = { direction: samples.direction, magnitude: samples.magnitude, path: samples.path };
+    const labels: Labels = samples;
 
     const grid = request.mode === 'fast' ? [settings.fast_params] : parameterGrid(settings);
     const nSplits = request.mode === 'fast' || split.train.length < settings.short_data_samples ? settings.cv_splits_short : settings.cv_splits;
@@ -141,9 +115,9 @@ export class Trainer {
       const scores: CvResult['folds'] = [];
       for (const [f, fold] of folds.entries()) {
         const step = `params ${p + 1}/${grid.length}, fold ${f + 1}/${folds.length}`;
-        const model = await this.fit(request, data, fold.train, labels, params, 'cv', step);
+        const model = await fitModel(data, fold.train, labels, this.fitOptions(request, params, 'cv', step));
         try {
-          const m = this.score(model, samples, fold.test, labels);
+          const m = scoreModel(model, samples, fold.test, labels);
           scores.push({ f1: m.f1, mse: m.mse });
         } finally {
           model.dispose();
@@ -155,7 +129,7 @@ export class Trainer {
     }
     const best = cv.reduce((a, b) => (b.score > a.score ? b : a));
 
-    const trained = await this.fit(request, data, split.train, labels, best.params, 'refit', 'all but the holdout');
+    const trained = await fitModel(data, split.train, labels, this.fitOptions(request, best.params, 'refit', 'all but the holdout'));
     let blob: Buffer;
     try {
       blob = await trained.toBlob();
@@ -182,7 +156,7 @@ export class Trainer {
     let currentHoldout: { metrics?: HoldoutMetrics; reason: string };
     let decision: DeployDecision;
     try {
-      holdout = this.score(candidate, samples, split.test, labels);
+      holdout = scoreModel(candidate, samples, split.test, labels);
       if (settings.importance_repeats > 0) {
         importance = permutationImportance({
           model: candidate,
@@ -239,7 +213,7 @@ export class Trainer {
     const model = await this.load(current.version_id);
     try {
       const meta = model.metadata;
-      const { samples } = this.dataset(request, meta.featureNames);
+      const { samples } = buildDataset(request.symbol, request.bars, meta.featureNames, request);
       const take = Math.min(settings.incremental_sessions, samples.labeled);
       const recent = Array.from({ length: take }, (_, i) => samples.labeled - take + i);
       const result = await trainNetwork(
@@ -294,69 +268,6 @@ export class Trainer {
     }
   }
 
-  /** Trains a fresh network on `indices` with a scaler fitted on their rows only. */
-  private async fit(
-    request: TrainRequest,
-    { frame, samples }: Dataset,
-    indices: readonly number[],
-    labels: Labels,
-    params: TrainingParams,
-    stage: TrainingProgress['stage'],
-    step: string,
-  ): Promise<LstmModel> {
-    const { settings } = request;
-    const scaler = fitScalerForSamples(frame, samples, indices);
-    const returnScale = std(pick(labels.magnitude, indices)) || 1;
-    const network = buildNetwork({
-      seqLen: samples.seqLen,
-      nFeatures: samples.windows.nFeatures,
-      hidden: params.hidden,
-      dropout: settings.dropout,
-      learningRate: params.lr,
-      seed: settings.seed,
-      horizon: samples.horizon,
-    });
-    const model = new LstmModel(network, {
-      symbol: request.symbol,
-      featureNames: [...samples.windows.featureNames],
-      seqLen: samples.seqLen,
-      horizon: samples.horizon,
-      params,
-      dropout: settings.dropout,
-      seed: settings.seed,
-      scaler,
-      returnScale,
-      backend: currentBackend()?.name ?? 'unknown',
-      trainingType: request.mode,
-      trainedFrom: samples.asOf[indices[0]!]!,
-      trainedThrough: samples.asOf[indices[indices.length - 1]!]!,
-      trainedSamples: indices.length,
-      epochsRun: 0,
-    });
-    try {
-      const result = await trainNetwork(
-        network,
-        { x: model.batch(samples, indices), direction: pick(labels.direction, indices), returns: pick(labels.path, indices) },
-        { epochs: params.epochs, batchSize: settings.batch_size, seed: settings.seed, returnScale, onEpoch: (e) => this.progress(request, stage, step, e) },
-      );
-      model.metadata.epochsRun = result.epochsRun;
-      return model;
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-  }
-
-  private score(model: LstmModel, samples: Samples, indices: readonly number[], labels: Labels): HoldoutMetrics {
-    const p = model.predict(samples, indices);
-    return evaluate({
-      actualDirection: pick(labels.direction, indices),
-      predictedDirection: p.direction,
-      actualReturn: pick(labels.magnitude, indices),
-      predictedReturn: p.magnitude,
-    });
-  }
-
   private async load(versionId: string): Promise<LstmModel> {
     const { version, blob } = await this.registry.loadBlob(versionId);
     return LstmModel.fromBlob(blob, version.metadata_json as unknown as ModelMetadata);
@@ -373,13 +284,17 @@ export class Trainer {
       return { reason: `the current model ${current.version_id} cannot be used (${error instanceof Error ? error.message : String(error)}): replaced` };
     }
     try {
-      const { samples } = this.dataset(request, model.metadata.featureNames);
+      const { samples } = buildDataset(request.symbol, request.bars, model.metadata.featureNames, request);
       const index = new Map(samples.asOf.map((d, i) => [d, i]));
       const indices = holdoutDates.map((d) => index.get(d)).filter((i): i is number => i !== undefined && i < samples.labeled);
-      return { metrics: this.score(model, samples, indices, samples), reason: '' };
+      return { metrics: scoreModel(model, samples, indices, samples), reason: '' };
     } finally {
       model.dispose();
     }
+  }
+
+  private fitOptions(request: TrainRequest, params: TrainingParams, stage: TrainingProgress['stage'], step: string): FitOptions {
+    return { params, settings: request.settings, trainingType: request.mode, onEpoch: (e) => this.progress(request, stage, step, e) };
   }
 
   private progress(request: TrainRequest, stage: TrainingProgress['stage'], step: string, e: EpochInfo): void {
