@@ -2,6 +2,8 @@
 import type { BarProblem } from './bar.js';
 import type { HostEvents } from './host.js';
 import type { BarRevision } from './store/bar-store.js';
+import type { HoldoutMetrics } from './training/metrics.js';
+import type { TrainingMode, TrainingProgress } from './training/trainer.js';
 
 export interface BarsIngestedEvent {
   symbol: string;
@@ -20,9 +22,47 @@ export interface BarsIngestedEvent {
   revisions: BarRevision[];
 }
 
-export interface PluginEvents {
-  'lstm:bars:ingested': BarsIngestedEvent;
+export interface TrainingStartedEvent {
+  symbol: string;
+  mode: TrainingMode;
+  trigger: string;
 }
 
-export const EMITTED_EVENTS = ['lstm:bars:ingested'] as const satisfies ReadonlyArray<keyof PluginEvents>;
+export interface TrainingCompletedEvent extends TrainingStartedEvent {
+  version_id: string;
+  deployed: boolean;
+  reason: string;
+  holdout: HoldoutMetrics | null;
+  run_id: number;
+  duration_seconds: number;
+}
+
+export interface TrainingFailedEvent extends TrainingStartedEvent {
+  error: string;
+}
+
+export interface ModelDeployedEvent {
+  symbol: string;
+  version_id: string;
+  previous_version_id: string | null;
+  reason: string;
+}
+
+export interface PluginEvents {
+  'lstm:bars:ingested': BarsIngestedEvent;
+  'lstm:training:started': TrainingStartedEvent;
+  'lstm:training:progress': TrainingProgress;
+  'lstm:training:completed': TrainingCompletedEvent;
+  'lstm:training:failed': TrainingFailedEvent;
+  'lstm:model:deployed': ModelDeployedEvent;
+}
+
+export const EMITTED_EVENTS = [
+  'lstm:bars:ingested',
+  'lstm:training:started',
+  'lstm:training:progress',
+  'lstm:training:completed',
+  'lstm:training:failed',
+  'lstm:model:deployed',
+] as const satisfies ReadonlyArray<keyof PluginEvents>;
 export const CONSUMED_EVENTS = ['host:bar'] as const satisfies ReadonlyArray<keyof HostEvents>;

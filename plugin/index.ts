@@ -1,8 +1,17 @@
 /** Public API of the plugin: what hosts, adapters and strategies may import. */
-export { createPlugin, type LstmSignalsPlugin } from './plugin.js';
+export { createPlugin, type LstmSignalsPlugin, type TrainCommand } from './plugin.js';
 export { manifest, type Manifest } from './manifest.js';
 export { resolveConfig, type PluginConfig, type PluginConfigInput, type TrainingSettings, type TrainingParams } from './config.js';
-export { EMITTED_EVENTS, CONSUMED_EVENTS, type PluginEvents, type BarsIngestedEvent } from './events.js';
+export {
+  EMITTED_EVENTS,
+  CONSUMED_EVENTS,
+  type PluginEvents,
+  type BarsIngestedEvent,
+  type TrainingStartedEvent,
+  type TrainingCompletedEvent,
+  type TrainingFailedEvent,
+  type ModelDeployedEvent,
+} from './events.js';
 export type * from './host.js';
 export type { DailyBar, BarProblem, BarField } from './bar.js';
 export { validateBars, formatBarProblem, type RawBarRow, type BarValidationResult } from './bar-validation.js';

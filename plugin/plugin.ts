@@ -13,6 +13,17 @@ import { manifest, type Manifest } from './manifest.js';
 import { buildRoutes } from './routes.js';
 import { BarStore } from './store/bar-store.js';
 import { Store } from './store/store.js';
+import { ModelRegistry } from './registry/model-registry.js';
+import { Trainer, type TrainOutcome, type TrainingMode } from './training/trainer.js';
+
+export interface TrainCommand {
+  symbol: string;
+  mode: TrainingMode;
+  /** What asked for it; `manual` for a person or an API call. */
+  trigger?: string;
+  start?: string;
+  end?: string;
+}
 
 export interface LstmSignalsPlugin extends PluginInstance<Manifest> {
   readonly config: PluginConfig;
@@ -20,11 +31,14 @@ export interface LstmSignalsPlugin extends PluginInstance<Manifest> {
   readonly store: Store | undefined;
   /** Resolves when every bar received so far has been stored. */
   idle(): Promise<void>;
+  /** Trains one symbol on its stored bars, reporting on the host bus (`lstm:training:*`, `lstm:model:deployed`). */
+  train(command: TrainCommand): Promise<TrainOutcome>;
 }
 
 export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
   const config = resolveConfig(input);
   let store: Store | undefined;
+  let activeHost: Host | undefined;
   let disposers: Disposer[] = [];
   // Live bars are stored strictly in arrival order, one write at a time.
   let writes: Promise<void> = Promise.resolve();
@@ -48,6 +62,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       }
       const opened = await Store.open({ url: config.db_url ?? process.env.LSTM_DB_URL, migrate: config.migrate_on_start });
       store = opened;
+      activeHost = host;
       const bars = new BarStore(opened);
       host.logger.info('lstm-signals: store open', { dialect: opened.dialect });
 
@@ -77,6 +92,43 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       await writes;
       await store?.close();
       store = undefined;
+      activeHost = undefined;
+    },
+
+    async train(command: TrainCommand) {
+      if (!store || !activeHost) throw new Error('lstm-signals is not active: activate it before training');
+      const host = activeHost;
+      const started = { symbol: command.symbol, mode: command.mode, trigger: command.trigger ?? 'manual' };
+      const registry = new ModelRegistry(store);
+      const previous = (await registry.currentVersionId(command.symbol)) ?? null;
+      emit(host, 'lstm:training:started', started);
+      try {
+        const outcome = await new Trainer(store, host.logger).train({
+          ...started,
+          bars: await new BarStore(store).load(command.symbol),
+          start: command.start,
+          end: command.end,
+          featureNames: config.feature_names,
+          settings: config.training,
+          onProgress: (progress) => emit(host, 'lstm:training:progress', progress),
+        });
+        emit(host, 'lstm:training:completed', {
+          ...started,
+          version_id: outcome.versionId,
+          deployed: outcome.deployed,
+          reason: outcome.reason,
+          holdout: outcome.holdout ?? null,
+          run_id: outcome.run.id,
+          duration_seconds: outcome.run.duration_seconds,
+        });
+        if (outcome.deployed) {
+          emit(host, 'lstm:model:deployed', { symbol: command.symbol, version_id: outcome.versionId, previous_version_id: previous, reason: outcome.reason });
+        }
+        return outcome;
+      } catch (error) {
+        emit(host, 'lstm:training:failed', { ...started, error: error instanceof Error ? error.message : String(error) });
+        throw error;
+      }
     },
   };
 }

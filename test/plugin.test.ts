@@ -114,3 +114,39 @@ describe.each(testDatabases)('plugin lifecycle on $name', (db) => {
     expect(host.bus.listenerCount('host:bar')).toBe(0);
   });
 });
+
+describe('training through the plugin', () => {
+  it('reports start, progress, completion and the deployment on the host bus', async () => {
+    const host = new StandaloneHost({ source: new CsvBarSource(spxFolder(700), { strict: false }), logger: quiet });
+    const plugin = createPlugin({
+      db_url: 'sqlite::memory:',
+      training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0, holdout_sessions: 20 },
+    });
+    const events: Array<[string, Record<string, unknown>]> = [];
+    for (const name of EMITTED_EVENTS.filter((e) => e.startsWith('lstm:training') || e.startsWith('lstm:model'))) {
+      host.bus.on(name, (payload: Record<string, unknown>) => events.push([name, payload]));
+    }
+    await plugin.activate(host);
+    try {
+      const outcome = await plugin.train({ symbol: 'SPX', mode: 'fast' });
+      expect(events[0]).toEqual(['lstm:training:started', { symbol: 'SPX', mode: 'fast', trigger: 'manual' }]);
+      const progress = events.filter(([name]) => name === 'lstm:training:progress').map(([, p]) => `${p.stage} ${p.step} ${p.epoch}/${p.epochs}`);
+      expect(progress).toEqual([
+        'cv params 1/1, fold 1/3 1/1',
+        'cv params 1/1, fold 2/3 1/1',
+        'cv params 1/1, fold 3/3 1/1',
+        'refit all but the holdout 1/1',
+        'holdout 20 holdout windows undefined/undefined',
+      ]);
+      expect(events.slice(-2)).toEqual([
+        ['lstm:training:completed', expect.objectContaining({ symbol: 'SPX', version_id: outcome.versionId, deployed: true, run_id: outcome.run.id })],
+        ['lstm:model:deployed', { symbol: 'SPX', version_id: outcome.versionId, previous_version_id: null, reason: 'first model for this symbol' }],
+      ]);
+
+      await expect(plugin.train({ symbol: 'NONE', mode: 'fast' })).rejects.toThrow('NONE: no bars between the first and the last session');
+      expect(events.at(-1)).toEqual(['lstm:training:failed', { symbol: 'NONE', mode: 'fast', trigger: 'manual', error: 'NONE: no bars between the first and the last session' }]);
+    } finally {
+      await plugin.deactivate();
+    }
+  });
+});

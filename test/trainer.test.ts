@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry, Store, Trainer, TrainingLog, resolveConfig, type DailyBar, type TrainingSettings } from '../plugin/index.js';
 import { LstmModel, type ModelMetadata } from '../plugin/model/lstm-model.js';
 import { buildDataset, scoreModel } from '../plugin/training/fit.js';
+import { plotData } from '../plugin/training/plot-data.js';
 import { holdoutSplit } from '../plugin/training/splits.js';
 import { testDatabases } from './support/databases.js';
 import { spxBars } from './support/spx.js';
@@ -77,6 +78,29 @@ describe.each(testDatabases)('training on the real S&P data, stored on $name', (
     const trainedThrough = dataset.samples.asOf.indexOf(metadata.trainedThrough);
     expect(dataset.samples.asOf.indexOf(firstHoldout) - trainedThrough).toBe(6);
     expect(metadata.scaler.mean).toHaveLength(15);
+  });
+
+  it('gives plot data with the original date conventions: as-of dates for direction/return, realisation dates for price', async () => {
+    const versionId = (await registry.currentVersionId('SPX'))!;
+    const { version, blob } = await registry.loadBlob(versionId);
+    const model = await LstmModel.fromBlob(blob, version.metadata_json as unknown as ModelMetadata);
+    try {
+      const plot = plotData(model, versionId, bars, 1);
+      expect(plot.dates[0]).toBe('2019-04-17'); // first as-of session on or after one year before the last bar
+      expect(plot.dates.at(-1)).toBe('2020-04-09'); // the last as-of whose +5th session exists
+      expect(plot.dates_price.at(-1)).toBe('2020-04-17');
+      const k = plot.dates.indexOf('2019-07-01');
+      expect(plot.dates_price[k]).toBe('2019-07-09'); // five sessions later, across the July 4 holiday
+      const close = (date: string) => bars.find((b) => b.date === date)!.close;
+      expect(plot.actual_price[k]).toBe(close('2019-07-09'));
+      expect(plot.actual_return[k]).toBeCloseTo(close('2019-07-09') / close('2019-07-01') - 1, 12);
+      expect(plot.predicted_price[k]).toBeCloseTo(close('2019-07-01') * (1 + plot.predicted_return[k]!), 9);
+      expect(plot.actual_direction[k]).toBe(close('2019-07-09') > close('2019-07-01') ? 1 : 0);
+      expect(plot.trained_through < plot.dates.at(-1)!).toBe(true);
+      expect(() => plotData(model, versionId, bars, 4)).toThrow('years must be 1, 2 or 3, got 4');
+    } finally {
+      model.dispose();
+    }
   });
 
   it('deletes a candidate that does not beat the current model, and keeps the current one', async () => {

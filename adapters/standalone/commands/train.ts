@@ -1,8 +1,9 @@
 /** `lstm-signals train`: train one symbol in full, fast or incremental mode and print the run record. */
 import { Option, type Command } from 'commander';
-import { BarStore, Store, Trainer, resolveConfig, type TrainingMode, type TrainingProgress } from '../../../plugin/index.js';
+import { createPlugin, type TrainingMode, type TrainingProgress } from '../../../plugin/index.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
 import { readConfigFile } from '../config-file.js';
+import { StandaloneHost } from '../host.js';
 import { createConsoleLogger } from '../logger.js';
 import { BUNDLED_DATA, databaseUrl } from '../options.js';
 
@@ -39,26 +40,18 @@ export function registerTrainCommand(program: Command): void {
     .option('--config <file>', 'plugin configuration JSON (e.g. {"training": {"fast_params": {"lr": 0.001, "hidden": 16, "epochs": 5}}})')
     .option('--json', 'print the run record as JSON')
     .action(async (options: TrainOptions) => {
-      const config = resolveConfig({ ...(await readConfigFile(options.config)), db_url: databaseUrl(options.db) });
       const source = openBarSource(options, options.symbol);
-      const store = await Store.open({ url: config.db_url, migrate: config.migrate_on_start });
+      const host = new StandaloneHost({ source, logger: createConsoleLogger('warn') });
+      const plugin = createPlugin({
+        ...(await readConfigFile(options.config)),
+        db_url: databaseUrl(options.db),
+        symbols: [options.symbol],
+        strict_bars: Boolean(options.strict),
+      });
+      host.bus.on('lstm:training:progress', progressPrinter());
+      await plugin.activate(host);
       try {
-        const loaded = await source.load(options.symbol);
-        if (loaded.rejected) throw new Error(`${options.symbol}: the source was rejected in strict mode (${loaded.problems.length} problems; see bars check)`);
-        const bars = new BarStore(store);
-        await bars.ingest(loaded.bars);
-        const trainer = new Trainer(store, createConsoleLogger('warn'));
-        const outcome = await trainer.train({
-          symbol: options.symbol,
-          bars: await bars.load(options.symbol),
-          mode: options.mode,
-          trigger: 'manual',
-          start: options.start,
-          end: options.end,
-          featureNames: config.feature_names,
-          settings: config.training,
-          onProgress: progressPrinter(),
-        });
+        const outcome = await plugin.train({ symbol: options.symbol, mode: options.mode, start: options.start, end: options.end });
         if (options.json) {
           console.log(JSON.stringify(outcome, null, 2));
         } else {
@@ -69,7 +62,7 @@ export function registerTrainCommand(program: Command): void {
           console.log(`run       #${outcome.run.id}, ${outcome.run.duration_seconds.toFixed(1)} s, data ${outcome.run.data_start}..${outcome.run.data_end}`);
         }
       } finally {
-        await store.close();
+        await plugin.deactivate();
         await source.close?.();
       }
     });
