@@ -1,10 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CsvBarSource } from '../adapters/bars/csv.js';
+import { SPX_CSV, spxBars } from './support/spx.js';
 import { formatFeatureTable, registerFeaturesCommand } from '../adapters/standalone/commands/features.js';
 import type { DailyBar } from '../plugin/bar.js';
 import {
@@ -27,8 +26,7 @@ import {
 import { fitScaler, fitScalerForSamples, scaleWindows } from '../plugin/features/scaler.js';
 import { buildSamples } from '../plugin/features/windows.js';
 
-const SPX_CSV = fileURLToPath(new URL('../data/SPX.csv', import.meta.url));
-const { bars } = await new CsvBarSource(SPX_CSV, { strict: true }).load('SPX');
+const bars = await spxBars();
 const frame = buildFeatureFrame(bars);
 const samples = buildSamples(frame);
 

@@ -1,6 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CsvBarSource } from '../adapters/bars/csv.js';
+import { spxBars } from './support/spx.js';
 import type { DailyBar } from '../plugin/bar.js';
 import {
   aroon,
@@ -14,8 +13,7 @@ import {
   volatility,
 } from '../plugin/features/indicators.js';
 
-const SPX_CSV = fileURLToPath(new URL('../data/SPX.csv', import.meta.url));
-const { bars } = await new CsvBarSource(SPX_CSV, { strict: true }).load('SPX');
+const bars = await spxBars();
 const close = bars.map((b) => b.close);
 const volume = bars.map((b) => b.volume);
 const DATES = ['2000-03-01', '2008-10-10', '2020-03-16'];
