@@ -7,7 +7,7 @@ import { testDatabases } from './support/databases.js';
 
 describe('lstm-signals --help', () => {
   const cwd = tmpdir();
-  it.each([[[]], [['ingest']], [['migrate']], [['bars']], [['bars', 'check']], [['features']], [['train']], [['spec']]])('documents %j', async (command) => {
+  it.each([[[]], [['ingest']], [['migrate']], [['bars']], [['bars', 'check']], [['features']], [['train']], [['spec']], [['versions']], [['rollback']]])('documents %j', async (command) => {
     const { code, stdout } = await runCli([...command, '--help'], { cwd });
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: lstm-signals/);
@@ -73,6 +73,17 @@ describe('train and spec', () => {
     expect(outcome.holdout.n).toBe(63);
     expect(stderr).toMatch(/\[SPX\] cv params 1\/1, fold 3\/3 epoch 1\/1 loss \d/);
     expect(stderr).toMatch(/\[SPX\] refit all but the holdout epoch 1\/1/);
+
+    // A second model kept beside the first (forced through the gate), then a rollback to the first.
+    writeFileSync(path.join(cwd, 'forced.json'), JSON.stringify({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0, min_f1_improvement: -1, seed: 5 } }));
+    const second = JSON.parse((await runCli(['train', '--symbol', 'SPX', '--start', '2017-01-01', '--config', 'forced.json', '--json'], { cwd })).stdout);
+    expect(second.deployed).toBe(true);
+    const listed = (await runCli(['versions', '--symbol', 'SPX'], { cwd })).stdout.trim().split('\n');
+    expect(listed.map((line) => /^([* ]) (\S+)/.exec(line)!.slice(1))).toEqual([['*', second.versionId], [' ', outcome.versionId]]);
+    const rolled = await runCli(['rollback', '--symbol', 'SPX', '--to', outcome.versionId], { cwd });
+    expect(rolled.stdout.trim()).toBe(`SPX: current version ${outcome.versionId} (was ${second.versionId})`);
+    const versions = JSON.parse((await runCli(['versions', '--json'], { cwd })).stdout).versions;
+    expect(versions.map((v: { version_id: string; current: boolean }) => [v.version_id, v.current])).toEqual([[second.versionId, false], [outcome.versionId, true]]);
   });
 
   it('keeps docs/LSTM_TRAINING_SPEC.* identical to what the code generates', async () => {

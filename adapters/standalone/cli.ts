@@ -7,6 +7,7 @@ import { registerIngestCommand } from './commands/ingest.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerSpecCommand } from './commands/spec.js';
 import { registerTrainCommand } from './commands/train.js';
+import { registerVersionCommands } from './commands/versions.js';
 
 export function buildProgram(): Command {
   const program = new Command('lstm-signals')
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerBarsCommands(program);
   registerFeaturesCommand(program);
   registerTrainCommand(program);
+  registerVersionCommands(program);
   registerSpecCommand(program);
   return program;
 }
