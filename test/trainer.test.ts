@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry, Store, Trainer, TrainingLog, resolveConfig, type DailyBar, type TrainingSettings } from '../plugin/index.js';
 import { LstmModel, type ModelMetadata } from '../plugin/model/lstm-model.js';
-import { buildDataset, scoreModel } from '../plugin/training/fit.js';
+import { buildDataset, fitModel, scoreModel } from '../plugin/training/fit.js';
 import { plotData } from '../plugin/training/plot-data.js';
 import { holdoutSplit } from '../plugin/training/splits.js';
 import { testDatabases } from './support/databases.js';
@@ -78,6 +78,27 @@ describe.each(testDatabases)('training on the real S&P data, stored on $name', (
     const trainedThrough = dataset.samples.asOf.indexOf(metadata.trainedThrough);
     expect(dataset.samples.asOf.indexOf(firstHoldout) - trainedThrough).toBe(6);
     expect(metadata.scaler.mean).toHaveLength(15);
+  });
+
+  it('a model loaded from the database predicts exactly what it predicted before it was saved', async () => {
+    const { training, feature_names } = config();
+    const dataset = buildDataset('SPX', bars, feature_names, { start: '2019-01-01' });
+    const indices = Array.from({ length: dataset.samples.labeled }, (_, i) => i);
+    const model = await fitModel(dataset, indices, dataset.samples, { params: training.fast_params, settings: training, trainingType: 'fast' });
+    const all = Array.from({ length: dataset.samples.asOf.length }, (_, i) => i);
+    const before = model.predict(dataset.samples, all);
+    const saved = await registry.save({
+      symbol: 'RELOAD', trainingType: 'fast', trainingTime: new Date(), dataStart: '2019-01-01', dataEnd: '2020-04-17',
+      metadata: model.metadata as unknown as Record<string, unknown>, blob: await model.toBlob(),
+    });
+    model.dispose();
+    const { version, blob } = await registry.loadBlob(saved.version_id);
+    const reloaded = await LstmModel.fromBlob(blob, version.metadata_json as unknown as ModelMetadata);
+    try {
+      expect(reloaded.predict(dataset.samples, all)).toEqual(before);
+    } finally {
+      reloaded.dispose();
+    }
   });
 
   it('gives plot data with the original date conventions: as-of dates for direction/return, realisation dates for price', async () => {
