@@ -1,0 +1,95 @@
+/**
+ * The LSTM tier: the symbol's current registry version, after a health check. Loaded models are kept
+ * per version, so predicting every session does not re-read the blob; a new current version replaces
+ * the cached one.
+ */
+import { buildFeatureFrame } from '../features/frame.js';
+import { buildSamples } from '../features/windows.js';
+import { LstmModel, type ModelMetadata } from '../model/lstm-model.js';
+import { ModelBlobError, type ModelRegistry } from '../registry/model-registry.js';
+import type { ModelVersionRow } from '../store/entities.js';
+import { ForecastUnavailable, makeForecast, type Forecast, type ForecastInput, type Forecaster } from './forecast.js';
+
+export interface ModelHealth {
+  healthy: boolean;
+  /** Why not, or 'ok'. */
+  reason: string;
+  version_id: string | null;
+  /** Last session the model's data reached. */
+  data_end: string | null;
+  /** Calendar days from `data_end` to the as-of session. */
+  age_days: number | null;
+}
+
+const DAY_MS = 86_400_000;
+const daysBetween = (from: string, to: string) => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+
+/**
+ * Healthy = a current version exists, its blob is present and matches its checksum, and its data is not
+ * older than `maxDaysWithoutTraining` at `asOf` (measured on the bar calendar, so a backtest ages models
+ * exactly as live trading would).
+ */
+export async function checkModelHealth(registry: ModelRegistry, symbol: string, asOf: string, maxDaysWithoutTraining: number): Promise<ModelHealth> {
+  const version = await registry.current(symbol);
+  if (!version) return { healthy: false, reason: `${symbol} has no current model version`, version_id: null, data_end: null, age_days: null };
+  const base = { version_id: version.version_id, data_end: version.data_end, age_days: daysBetween(version.data_end, asOf) };
+  try {
+    await registry.loadBlob(version.version_id);
+  } catch (error) {
+    if (error instanceof ModelBlobError) return { healthy: false, reason: error.message, ...base };
+    throw error;
+  }
+  if (base.age_days > maxDaysWithoutTraining) {
+    return {
+      healthy: false,
+      reason: `model ${version.version_id} has data through ${version.data_end}, ${base.age_days} days before ${asOf} (max_days_without_training ${maxDaysWithoutTraining})`,
+      ...base,
+    };
+  }
+  return { healthy: true, reason: 'ok', ...base };
+}
+
+export class LstmForecaster implements Forecaster {
+  readonly source = 'lstm' as const;
+  private readonly loaded = new Map<string, { versionId: string; model: LstmModel }>();
+
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly options: { maxDaysWithoutTraining: number },
+  ) {}
+
+  async forecast(input: ForecastInput): Promise<Forecast> {
+    const health = await checkModelHealth(this.registry, input.symbol, input.asOf, this.options.maxDaysWithoutTraining);
+    if (!health.healthy) throw new ForecastUnavailable('lstm', health.reason);
+    const model = await this.model(input.symbol, (await this.registry.getOrFail(health.version_id!)));
+    const frame = buildFeatureFrame(input.bars, model.metadata.featureNames);
+    const samples = buildSamples(frame, { seqLen: model.metadata.seqLen, horizon: model.metadata.horizon });
+    const last = samples.asOf.length - 1;
+    if (last < 0 || samples.asOf[last] !== input.asOf) {
+      throw new ForecastUnavailable('lstm', `not enough bars up to ${input.asOf} for a ${model.metadata.seqLen}-session window after the indicator warm-up`);
+    }
+    const p = model.predict(samples, [last]);
+    return makeForecast(input, 'lstm', {
+      probUp: p.probUp[0]!,
+      expectedReturns: p.returns[0]!,
+      modelVersion: health.version_id,
+      details: { trained_through: model.metadata.trainedThrough, backend: model.metadata.backend },
+    });
+  }
+
+  /** Frees every loaded model. */
+  dispose(): void {
+    for (const { model } of this.loaded.values()) model.dispose();
+    this.loaded.clear();
+  }
+
+  private async model(symbol: string, version: ModelVersionRow): Promise<LstmModel> {
+    const cached = this.loaded.get(symbol);
+    if (cached?.versionId === version.version_id) return cached.model;
+    cached?.model.dispose();
+    const { blob } = await this.registry.loadBlob(version.version_id);
+    const model = await LstmModel.fromBlob(blob, version.metadata_json as unknown as ModelMetadata);
+    this.loaded.set(symbol, { versionId: version.version_id, model });
+    return model;
+  }
+}
