@@ -1,6 +1,7 @@
 /** Plugin configuration: validated against the JSON Schema declared in manifest.json, defaults filled in. */
 import { Ajv } from 'ajv';
 import { manifest } from './manifest.js';
+import type { GradingRulesConfig } from './signals/grading.js';
 
 export interface TrainingParams {
   lr: number;
@@ -34,10 +35,14 @@ export interface PluginConfig {
   strict_bars: boolean;
   feature_names: string[];
   training: TrainingSettings;
+  signals: GradingRulesConfig;
 }
 
 /** Configuration as callers write it: any key may be left out, nested ones too. */
-export type PluginConfigInput = Partial<Omit<PluginConfig, 'training'>> & { training?: Partial<TrainingSettings> };
+export type PluginConfigInput = Partial<Omit<PluginConfig, 'training' | 'signals'>> & {
+  training?: Partial<TrainingSettings>;
+  signals?: Partial<GradingRulesConfig>;
+};
 
 const validate = new Ajv({ useDefaults: true, allErrors: true }).compile(manifest.contributes.configuration);
 
@@ -46,8 +51,9 @@ export function resolveConfig(input: PluginConfigInput = {}): PluginConfig {
   const config = structuredClone(input) as Record<string, unknown>;
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map((e) => {
-      const field = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : String(e.params.additionalProperty ?? '(root)');
-      return `${field}: ${e.message}`;
+      // An unknown key is reported on its parent object; name the key itself.
+      const path = [...e.instancePath.split('/').slice(1), ...(e.params.additionalProperty ? [String(e.params.additionalProperty)] : [])];
+      return `${path.join('.') || '(root)'}: ${e.message}`;
     });
     throw new Error(`invalid lstm-signals configuration: ${problems.join('; ')}`);
   }

@@ -30,3 +30,10 @@ export { LstmModel, type ModelMetadata, type ModelPrediction } from './model/lst
 export { initBackend, currentBackend, type BackendInfo } from './model/backend.js';
 export { decideDeployment, type DeployDecision, type DeployThresholds } from './training/deploy-rule.js';
 export { evaluate, type HoldoutMetrics } from './training/metrics.js';
+export { makeForecast, clampMove, ForecastUnavailable, MAX_PREDICTED_MOVE, type Forecast, type ForecastInput, type Forecaster, type ForecastSource } from './forecasting/forecast.js';
+export { forecastWithFallback, NoForecastError } from './forecasting/fallback.js';
+export { LstmForecaster, checkModelHealth, type ModelHealth } from './forecasting/lstm-forecaster.js';
+export type { Signal, Action, Grade, RiskLevel } from './signals/signal.js';
+export { gradeForecast, gradingRulesFromConfig, DEFAULT_GRADING_RULES, volatilityPercentile, type GradingRules, type GradingRulesConfig } from './signals/grading.js';
+export { PredictionLog, LIVE_SET } from './signals/prediction-log.js';
+export { updateAccuracy, type BackfillResult } from './accuracy/backfill.js';
