@@ -30,6 +30,16 @@ function requireDay(date: string): number {
   return day;
 }
 
+/** Calendar days from `from` to `to` (negative when `to` is earlier). */
+export function calendarDaysBetween(from: string, to: string): number {
+  return requireDay(to) - requireDay(from);
+}
+
+/** The date `days` calendar days after `date`. */
+export function addCalendarDays(date: string, days: number): string {
+  return new Date((requireDay(date) + days) * DAY_MS).toISOString().slice(0, 10);
+}
+
 /** ISO weekday of a day number: 1 = Monday .. 7 = Sunday (1970-01-01 was a Thursday). */
 function isoWeekday(day: number): number {
   return ((((day + 3) % 7) + 7) % 7) + 1;

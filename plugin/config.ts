@@ -28,6 +28,13 @@ export interface TrainingSettings {
   importance_repeats: number;
 }
 
+export interface WeeklySettings {
+  cache_days: number;
+  training_mode: 'full' | 'fast';
+  lookback_sessions: number;
+  output_dir: string;
+}
+
 export interface PluginConfig {
   db_url?: string;
   migrate_on_start: boolean;
@@ -35,13 +42,17 @@ export interface PluginConfig {
   strict_bars: boolean;
   feature_names: string[];
   training: TrainingSettings;
+  use_fallback: boolean;
+  max_days_without_training: number;
+  weekly: WeeklySettings;
   signals: GradingRulesConfig;
 }
 
 /** Configuration as callers write it: any key may be left out, nested ones too. */
-export type PluginConfigInput = Partial<Omit<PluginConfig, 'training' | 'signals'>> & {
+export type PluginConfigInput = Partial<Omit<PluginConfig, 'training' | 'weekly' | 'signals'>> & {
   training?: Partial<TrainingSettings>;
   signals?: Partial<GradingRulesConfig>;
+  weekly?: Partial<WeeklySettings>;
 };
 
 const validate = new Ajv({ useDefaults: true, allErrors: true }).compile(manifest.contributes.configuration);

@@ -2,6 +2,8 @@
 import type { BarProblem } from './bar.js';
 import type { HostEvents } from './host.js';
 import type { BarRevision } from './store/bar-store.js';
+import type { Forecast } from './forecasting/forecast.js';
+import type { Signal } from './signals/signal.js';
 import type { HoldoutMetrics } from './training/metrics.js';
 import type { TrainingMode, TrainingProgress } from './training/trainer.js';
 
@@ -48,8 +50,22 @@ export interface ModelDeployedEvent {
   reason: string;
 }
 
+export interface SignalEvent {
+  signal: Signal;
+}
+
+export interface PredictionEvent {
+  prediction_set: string;
+  /** The log row's id; the same id again when the prediction was already logged. */
+  prediction_id: number;
+  created: boolean;
+  forecast: Forecast;
+}
+
 export interface PluginEvents {
   'lstm:bars:ingested': BarsIngestedEvent;
+  'lstm:signal': SignalEvent;
+  'lstm:prediction': PredictionEvent;
   'lstm:training:started': TrainingStartedEvent;
   'lstm:training:progress': TrainingProgress;
   'lstm:training:completed': TrainingCompletedEvent;
@@ -59,6 +75,8 @@ export interface PluginEvents {
 
 export const EMITTED_EVENTS = [
   'lstm:bars:ingested',
+  'lstm:signal',
+  'lstm:prediction',
   'lstm:training:started',
   'lstm:training:progress',
   'lstm:training:completed',

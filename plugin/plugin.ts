@@ -14,7 +14,13 @@ import { buildRoutes } from './routes.js';
 import { BarStore } from './store/bar-store.js';
 import { Store } from './store/store.js';
 import { ModelRegistry } from './registry/model-registry.js';
+import { initBackend } from './model/backend.js';
 import { Trainer, type TrainOutcome, type TrainingMode } from './training/trainer.js';
+import { updateAccuracy, type BackfillResult } from './accuracy/backfill.js';
+import { Predictor, type PredictOptions, type Prediction } from './signals/predictor.js';
+import { LIVE_SET } from './signals/prediction-log.js';
+import { checkHealth, getLatestSignals, type LatestSignals, type SystemHealth } from './weekly/health.js';
+import { runWeeklyAnalysis, type WeeklyRunOptions, type WeeklyRunResult } from './weekly/weekly-run.js';
 
 export interface TrainCommand {
   symbol: string;
@@ -33,18 +39,37 @@ export interface LstmSignalsPlugin extends PluginInstance<Manifest> {
   idle(): Promise<void>;
   /** Trains one symbol on its stored bars, reporting on the host bus (`lstm:training:*`, `lstm:model:deployed`). */
   train(command: TrainCommand): Promise<TrainOutcome>;
+  /** Forecasts, grades and logs one symbol at a stored session; emits `lstm:prediction` and `lstm:signal`. */
+  predict(symbol: string, options?: PredictOptions): Promise<Prediction>;
+  /** `update_accuracy(symbol, as_of)`: backfills the predictions whose fifth session has come. */
+  updateAccuracy(symbol: string, asOf?: string, predictionSet?: string): Promise<BackfillResult>;
+  /** The weekly run over the stored symbols: retrain where stale, predict, write the signal, status, Excel and log files. */
+  runWeeklyAnalysis(options?: WeeklyRunOptions): Promise<WeeklyRunResult>;
+  getLatestSignals(): Promise<LatestSignals>;
+  checkHealth(): Promise<SystemHealth>;
 }
 
 export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
   const config = resolveConfig(input);
   let store: Store | undefined;
   let activeHost: Host | undefined;
+  let predictor: Predictor | undefined;
   let disposers: Disposer[] = [];
   // Live bars are stored strictly in arrival order, one write at a time.
   let writes: Promise<void> = Promise.resolve();
 
   function emit<K extends keyof PluginEvents>(host: Host, event: K, payload: PluginEvents[K]): void {
     host.bus.emit(event, payload);
+  }
+
+  function active(): { store: Store; host: Host; predictor: Predictor } {
+    if (!store || !activeHost || !predictor) throw new Error('lstm-signals is not active: activate it first');
+    return { store, host: activeHost, predictor };
+  }
+
+  function announce(host: Host, prediction: Prediction, predictionSet: string): void {
+    emit(host, 'lstm:prediction', { prediction_set: predictionSet, prediction_id: prediction.logged.id, created: prediction.created, forecast: prediction.forecast });
+    emit(host, 'lstm:signal', { signal: prediction.signal });
   }
 
   return {
@@ -63,8 +88,10 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       const opened = await Store.open({ url: config.db_url ?? process.env.LSTM_DB_URL, migrate: config.migrate_on_start });
       store = opened;
       activeHost = host;
+      predictor = new Predictor(opened, config);
       const bars = new BarStore(opened);
       host.logger.info('lstm-signals: store open', { dialect: opened.dialect });
+      await initBackend({ logger: host.logger });
 
       const symbols = config.symbols.length > 0 ? config.symbols : await host.bars.symbols();
       for (const symbol of symbols) {
@@ -90,14 +117,50 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       for (const dispose of disposers.reverse()) dispose();
       disposers = [];
       await writes;
+      predictor?.dispose();
+      predictor = undefined;
       await store?.close();
       store = undefined;
       activeHost = undefined;
     },
 
+    async predict(symbol, options = {}) {
+      const { host, predictor } = active();
+      const prediction = await predictor.predict(symbol, options);
+      announce(host, prediction, options.predictionSet ?? LIVE_SET);
+      return prediction;
+    },
+
+    updateAccuracy(symbol, asOf, predictionSet) {
+      return updateAccuracy(active().store, symbol, asOf, predictionSet);
+    },
+
+    runWeeklyAnalysis(options = {}) {
+      const { store, host } = active();
+      return runWeeklyAnalysis(
+        { store, config, logger: host.logger },
+        {
+          ...options,
+          onTrainingProgress: (progress) => {
+            emit(host, 'lstm:training:progress', progress);
+            options.onTrainingProgress?.(progress);
+          },
+          onPrediction: (prediction) => {
+            announce(host, prediction, LIVE_SET);
+            options.onPrediction?.(prediction);
+          },
+        },
+      );
+    },
+
+    getLatestSignals: () => getLatestSignals(config.weekly.output_dir),
+
+    checkHealth() {
+      return checkHealth(active().store, config);
+    },
+
     async train(command: TrainCommand) {
-      if (!store || !activeHost) throw new Error('lstm-signals is not active: activate it before training');
-      const host = activeHost;
+      const { store, host } = active();
       const started = { symbol: command.symbol, mode: command.mode, trigger: command.trigger ?? 'manual' };
       const registry = new ModelRegistry(store);
       const previous = (await registry.currentVersionId(command.symbol)) ?? null;

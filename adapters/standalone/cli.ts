@@ -3,11 +3,14 @@ import { Command } from 'commander';
 import { manifest } from '../../plugin/index.js';
 import { registerBarsCommands } from './commands/bars.js';
 import { registerFeaturesCommand } from './commands/features.js';
+import { registerHealthCommand } from './commands/health.js';
 import { registerIngestCommand } from './commands/ingest.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerPredictCommand } from './commands/predict.js';
 import { registerSpecCommand } from './commands/spec.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerVersionCommands } from './commands/versions.js';
+import { registerWeeklyCommand } from './commands/weekly.js';
 
 export function buildProgram(): Command {
   const program = new Command('lstm-signals')
@@ -15,6 +18,9 @@ export function buildProgram(): Command {
     .version(manifest.version)
     .showHelpAfterError()
     .configureHelp({ showGlobalOptions: true });
+  registerWeeklyCommand(program);
+  registerPredictCommand(program);
+  registerHealthCommand(program);
   registerIngestCommand(program);
   registerMigrateCommand(program);
   registerBarsCommands(program);

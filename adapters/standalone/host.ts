@@ -9,7 +9,8 @@ import type { BarSource } from '../bars/source.js';
 import { createConsoleLogger } from './logger.js';
 
 export interface StandaloneHostOptions {
-  source: BarSource;
+  /** Where bars come from; none = an empty feed (commands that only read the database). */
+  source?: BarSource;
   logger?: Logger;
   /** The last closed session; bars after it are invisible until `closeSession` releases them. */
   now?: string;
@@ -29,7 +30,7 @@ export class StandaloneHost implements Host {
     this.logger = options.logger ?? createConsoleLogger();
     this.now = options.now;
     this.bars = {
-      symbols: () => options.source.symbols(),
+      symbols: async () => (options.source ? options.source.symbols() : []),
       history: async (symbol, range) => {
         const to = [range.to, this.now].filter((d): d is string => Boolean(d)).sort()[0];
         return (await this.allBars(symbol)).filter((b) => (!range.from || b.date >= range.from) && (!to || b.date <= to));
@@ -56,7 +57,7 @@ export class StandaloneHost implements Host {
   async closeSession(session: string, nextSession?: string): Promise<void> {
     if (this.now && session <= this.now) throw new Error(`session ${session} is not after the current session ${this.now}`);
     this.now = session;
-    for (const symbol of await this.options.source.symbols()) {
+    for (const symbol of await this.bars.symbols()) {
       const bar = (await this.allBars(symbol)).find((b) => b.date === session);
       if (bar) this.bus.emit('host:bar', { bar });
     }
@@ -66,7 +67,9 @@ export class StandaloneHost implements Host {
   private allBars(symbol: string): Promise<DailyBar[]> {
     let bars = this.loaded.get(symbol);
     if (!bars) {
-      bars = this.options.source.load(symbol).then((result) => {
+      const { source } = this.options;
+      if (!source) throw new Error(`this host has no bar source: no bars for ${symbol}`);
+      bars = source.load(symbol).then((result) => {
         if (result.problems.length > 0) this.logger.warn(`${symbol}: the source dropped ${result.rows - result.bars.length} invalid row(s)`);
         return result.bars;
       });

@@ -3,8 +3,10 @@
  * per version, so predicting every session does not re-read the blob; a new current version replaces
  * the cached one.
  */
+import { calendarDaysBetween } from '../calendar.js';
 import { buildFeatureFrame } from '../features/frame.js';
 import { buildSamples } from '../features/windows.js';
+import { initBackend } from '../model/backend.js';
 import { LstmModel, type ModelMetadata } from '../model/lstm-model.js';
 import { ModelBlobError, type ModelRegistry } from '../registry/model-registry.js';
 import type { ModelVersionRow } from '../store/entities.js';
@@ -21,8 +23,6 @@ export interface ModelHealth {
   age_days: number | null;
 }
 
-const DAY_MS = 86_400_000;
-const daysBetween = (from: string, to: string) => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
 
 /**
  * Healthy = a current version exists, its blob is present and matches its checksum, and its data is not
@@ -32,12 +32,16 @@ const daysBetween = (from: string, to: string) => Math.round((Date.parse(`${to}T
 export async function checkModelHealth(registry: ModelRegistry, symbol: string, asOf: string, maxDaysWithoutTraining: number): Promise<ModelHealth> {
   const version = await registry.current(symbol);
   if (!version) return { healthy: false, reason: `${symbol} has no current model version`, version_id: null, data_end: null, age_days: null };
-  const base = { version_id: version.version_id, data_end: version.data_end, age_days: daysBetween(version.data_end, asOf) };
+  const base = { version_id: version.version_id, data_end: version.data_end, age_days: calendarDaysBetween(version.data_end, asOf) };
   try {
     await registry.loadBlob(version.version_id);
   } catch (error) {
     if (error instanceof ModelBlobError) return { healthy: false, reason: error.message, ...base };
     throw error;
+  }
+  if (version.data_end > asOf) {
+    // A forecast at a past session from a model that saw later bars would be look-ahead, not a prediction.
+    return { healthy: false, reason: `model ${version.version_id} was trained on data through ${version.data_end}, after ${asOf}`, ...base };
   }
   if (base.age_days > maxDaysWithoutTraining) {
     return {
@@ -87,6 +91,7 @@ export class LstmForecaster implements Forecaster {
     const cached = this.loaded.get(symbol);
     if (cached?.versionId === version.version_id) return cached.model;
     cached?.model.dispose();
+    await initBackend();
     const { blob } = await this.registry.loadBlob(version.version_id);
     const model = await LstmModel.fromBlob(blob, version.metadata_json as unknown as ModelMetadata);
     this.loaded.set(symbol, { versionId: version.version_id, model });

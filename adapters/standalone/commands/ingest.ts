@@ -1,11 +1,10 @@
 /** `lstm-signals ingest`: run the plugin on the standalone host once: migrate, validate and store the bars. */
 import type { Command } from 'commander';
-import { createPlugin, formatBarProblem, type BarsIngestedEvent } from '../../../plugin/index.js';
+import { formatBarProblem, type BarsIngestedEvent } from '../../../plugin/index.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
-import { StandaloneHost } from '../host.js';
-import { createConsoleLogger } from '../logger.js';
+import { BUNDLED_DATA, symbolList } from '../options.js';
+import { withPlugin } from '../plugin-session.js';
 import { barsCheckExitCode, checkBars, formatBarsCheck } from './bars.js';
-import { BUNDLED_DATA, databaseUrl, symbolList } from '../options.js';
 
 interface IngestOptions extends BarSourceCliOptions {
   db?: string;
@@ -23,16 +22,17 @@ export function registerIngestCommand(program: Command): void {
       const source = openBarSource(options);
       // The source validates as it reads; its report is what tells the user which rows never reached the plugin.
       const checked = await checkBars(source);
-      const host = new StandaloneHost({ source, logger: createConsoleLogger('error') });
-      const plugin = createPlugin({ db_url: databaseUrl(options.db), symbols: options.symbols ?? [], strict_bars: Boolean(options.strict) });
       const reports: BarsIngestedEvent[] = [];
-      host.bus.on('lstm:bars:ingested', (report: BarsIngestedEvent) => reports.push(report));
-      try {
-        await plugin.activate(host);
-        await plugin.deactivate();
-      } finally {
-        await source.close?.();
-      }
+      await withPlugin(
+        {
+          source,
+          db: options.db,
+          config: { symbols: options.symbols ?? [], strict_bars: Boolean(options.strict) },
+          listen: (host) => host.bus.on('lstm:bars:ingested', (report: BarsIngestedEvent) => reports.push(report)),
+          logLevel: 'error',
+        },
+        async () => {},
+      );
 
       if (options.json) {
         console.log(JSON.stringify({ source: checked, stored: reports }, null, 2));

@@ -1,11 +1,9 @@
 /** `lstm-signals train`: train one symbol in full, fast or incremental mode and print the run record. */
 import { Option, type Command } from 'commander';
-import { createPlugin, type TrainingMode, type TrainingProgress } from '../../../plugin/index.js';
+import type { TrainingMode, TrainingProgress } from '../../../plugin/index.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
-import { readConfigFile } from '../config-file.js';
-import { StandaloneHost } from '../host.js';
-import { createConsoleLogger } from '../logger.js';
-import { BUNDLED_DATA, databaseUrl } from '../options.js';
+import { BUNDLED_DATA } from '../options.js';
+import { withPlugin } from '../plugin-session.js';
 
 interface TrainOptions extends BarSourceCliOptions {
   symbol: string;
@@ -40,30 +38,26 @@ export function registerTrainCommand(program: Command): void {
     .option('--config <file>', 'plugin configuration JSON (e.g. {"training": {"fast_params": {"lr": 0.001, "hidden": 16, "epochs": 5}}})')
     .option('--json', 'print the run record as JSON')
     .action(async (options: TrainOptions) => {
-      const source = openBarSource(options, options.symbol);
-      const host = new StandaloneHost({ source, logger: createConsoleLogger('warn') });
-      const plugin = createPlugin({
-        ...(await readConfigFile(options.config)),
-        db_url: databaseUrl(options.db),
-        symbols: [options.symbol],
-        strict_bars: Boolean(options.strict),
-      });
-      host.bus.on('lstm:training:progress', progressPrinter());
-      await plugin.activate(host);
-      try {
-        const outcome = await plugin.train({ symbol: options.symbol, mode: options.mode, start: options.start, end: options.end });
-        if (options.json) {
-          console.log(JSON.stringify(outcome, null, 2));
-        } else {
-          const h = outcome.holdout;
-          console.log(`version   ${outcome.versionId}`);
-          console.log(`deployed  ${outcome.deployed ? 'yes' : 'no'}: ${outcome.reason}`);
-          if (h) console.log(`holdout   n=${h.n} accuracy=${h.accuracy.toFixed(4)} f1=${h.f1.toFixed(4)} mse=${h.mse.toExponential(3)} mae=${h.mae.toFixed(5)} rmse=${h.rmse.toFixed(5)} direction_accuracy=${h.direction_accuracy.toFixed(4)}`);
-          console.log(`run       #${outcome.run.id}, ${outcome.run.duration_seconds.toFixed(1)} s, data ${outcome.run.data_start}..${outcome.run.data_end}`);
-        }
-      } finally {
-        await plugin.deactivate();
-        await source.close?.();
-      }
+      await withPlugin(
+        {
+          source: openBarSource(options, options.symbol),
+          configFile: options.config,
+          db: options.db,
+          config: { symbols: [options.symbol], strict_bars: Boolean(options.strict) },
+          listen: (host) => host.bus.on('lstm:training:progress', progressPrinter()),
+        },
+        async (plugin) => {
+          const outcome = await plugin.train({ symbol: options.symbol, mode: options.mode, start: options.start, end: options.end });
+          if (options.json) {
+            console.log(JSON.stringify(outcome, null, 2));
+          } else {
+            const h = outcome.holdout;
+            console.log(`version   ${outcome.versionId}`);
+            console.log(`deployed  ${outcome.deployed ? 'yes' : 'no'}: ${outcome.reason}`);
+            if (h) console.log(`holdout   n=${h.n} accuracy=${h.accuracy.toFixed(4)} f1=${h.f1.toFixed(4)} mse=${h.mse.toExponential(3)} mae=${h.mae.toFixed(5)} rmse=${h.rmse.toFixed(5)} direction_accuracy=${h.direction_accuracy.toFixed(4)}`);
+            console.log(`run       #${outcome.run.id}, ${outcome.run.duration_seconds.toFixed(1)} s, data ${outcome.run.data_start}..${outcome.run.data_end}`);
+          }
+        },
+      );
     });
 }

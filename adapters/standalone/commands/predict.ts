@@ -1,0 +1,43 @@
+/** `lstm-signals predict`: one symbol's graded signal at its latest (or a given) session. */
+import type { Command } from 'commander';
+import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
+import { BUNDLED_DATA } from '../options.js';
+import { withPlugin } from '../plugin-session.js';
+import { formatSignalTable } from '../signal-table.js';
+
+interface PredictCliOptions extends BarSourceCliOptions {
+  symbol: string;
+  asOf?: string;
+  fallback: boolean;
+  db?: string;
+  config?: string;
+  json?: boolean;
+}
+
+export function registerPredictCommand(program: Command): void {
+  const predict = program
+    .command('predict')
+    .description('forecast, grade and log one symbol (LSTM, falling back to ARIMA and technical rules unless --no-fallback)')
+    .requiredOption('--symbol <symbol>', 'symbol to predict');
+  addBarSourceOptions(predict, BUNDLED_DATA)
+    .option('--as-of <date>', 'session to predict at (default: the latest bar); later bars are never read')
+    .option('--no-fallback', 'LSTM only: fail with the reason when the symbol has no healthy model')
+    .option('--db <url>', 'database URL (default: $LSTM_DB_URL, else sqlite file lstm-signals.sqlite here)')
+    .option('--config <file>', 'plugin configuration JSON')
+    .option('--json', 'print { signal, forecast, prediction_id, created } as JSON')
+    .action(async (options: PredictCliOptions) => {
+      await withPlugin(
+        { source: openBarSource(options, options.symbol), configFile: options.config, db: options.db, config: { symbols: [options.symbol], strict_bars: Boolean(options.strict) } },
+        async (plugin) => {
+          const { signal, forecast, logged, created } = await plugin.predict(options.symbol, { asOf: options.asOf, useFallback: options.fallback });
+          if (options.json) {
+            console.log(JSON.stringify({ signal, forecast, prediction_id: logged.id, created }, null, 2));
+            return;
+          }
+          process.stdout.write(formatSignalTable([signal]));
+          for (const { source, reason } of forecast.fallbackReasons) console.log(`fell back past ${source}: ${reason}`);
+          console.log(`expected path 1..5d: ${forecast.expectedReturns.map((r) => `${(r * 100).toFixed(2)}%`).join(' ')}; logged #${logged.id}${created ? '' : ' (already logged)'}`);
+        },
+      );
+    });
+}

@@ -1,0 +1,61 @@
+/** `lstm-signals weekly`: the weekly signal run a trading manager schedules. */
+import type { Command } from 'commander';
+import type { TrainingProgress } from '../../../plugin/index.js';
+import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
+import { BUNDLED_DATA, symbolList } from '../options.js';
+import { withPlugin } from '../plugin-session.js';
+import { formatSignalTable } from '../signal-table.js';
+
+interface WeeklyCliOptions extends BarSourceCliOptions {
+  symbols?: string[];
+  forceRetrain?: boolean;
+  output?: string;
+  db?: string;
+  config?: string;
+  json?: boolean;
+}
+
+/** Training progress on stderr: a line per finished fit, so a first run on a fresh machine is never silent. */
+function printProgress(p: TrainingProgress): void {
+  if (p.epoch === undefined || p.epoch === p.epochs) {
+    process.stderr.write(`[${p.symbol}] ${p.stage} ${p.step}${p.epoch ? ` — ${p.epochs} epochs, loss ${p.loss?.toFixed(4)}` : ''}\n`);
+  }
+}
+
+export function registerWeeklyCommand(program: Command): void {
+  const weekly = program
+    .command('weekly')
+    .description(
+      'the weekly run: for each symbol retrain when its model is missing or older than weekly.cache_days (or --force-retrain), ' +
+        'predict, grade and log; write weekly_trading_signals/weekly_signals_*.json, weekly_trading_signals/lstm_status.json, ' +
+        'result/lstm_weekly_report_*.xlsx and logs/weekly_runner_*.log. Exit 1 when any symbol failed (the others still run)',
+    );
+  addBarSourceOptions(weekly, BUNDLED_DATA)
+    .option('--symbols <list>', 'comma-separated symbols (default: every symbol of the source)', symbolList)
+    .option('--force-retrain', 'retrain every symbol whatever its model’s age')
+    .option('--output <dir>', 'folder for the output files (default: weekly.output_dir, ".")')
+    .option('--db <url>', 'database URL (default: $LSTM_DB_URL, else sqlite file lstm-signals.sqlite here)')
+    .option('--config <file>', 'plugin configuration JSON')
+    .option('--json', 'print the run result as JSON')
+    .action(async (options: WeeklyCliOptions) => {
+      const result = await withPlugin(
+        {
+          source: openBarSource(options),
+          configFile: options.config,
+          db: options.db,
+          config: { symbols: options.symbols ?? [], strict_bars: Boolean(options.strict), ...(options.output && { weekly: { output_dir: options.output } }) },
+          logLevel: 'error',
+        },
+        (plugin) => plugin.runWeeklyAnalysis({ forceRetrain: Boolean(options.forceRetrain), ...(options.symbols && { symbols: options.symbols }), onTrainingProgress: printProgress }),
+      );
+      if (options.json) {
+        console.log(JSON.stringify(result, null, 2));
+      } else {
+        process.stdout.write(formatSignalTable(result.signals));
+        for (const f of result.failures) console.log(`FAILED ${f.symbol}: ${f.error}`);
+        console.log(`status ${result.status}: ${result.total_stocks_analyzed} signal(s), ${result.failures.length} failure(s)`);
+        for (const [what, file] of Object.entries(result.files_generated)) console.log(`${what.padEnd(11)} ${file}`);
+      }
+      if (result.failures.length > 0) process.exitCode = 1;
+    });
+}

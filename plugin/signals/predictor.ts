@@ -1,0 +1,77 @@
+/**
+ * The predict path, the same for live sessions, the weekly run and backtests: the symbol's bars up to the
+ * as-of session → the forecaster chain → a graded signal → the prediction log.
+ */
+import type { DailyBar } from '../bar.js';
+import type { PluginConfig } from '../config.js';
+import { ArimaForecaster } from '../forecasting/arima-forecaster.js';
+import { forecastWithFallback } from '../forecasting/fallback.js';
+import type { Forecast, Forecaster } from '../forecasting/forecast.js';
+import { LstmForecaster } from '../forecasting/lstm-forecaster.js';
+import { TechnicalForecaster, technicalScore } from '../forecasting/technical-forecaster.js';
+import { ModelRegistry } from '../registry/model-registry.js';
+import { BarStore } from '../store/bar-store.js';
+import type { PredictionLogRow } from '../store/entities.js';
+import type { Store } from '../store/store.js';
+import { gradeForecast, gradingRulesFromConfig, type GradingRules } from './grading.js';
+import { LIVE_SET, PredictionLog } from './prediction-log.js';
+import type { Signal } from './signal.js';
+
+export interface Prediction {
+  forecast: Forecast;
+  signal: Signal;
+  logged: PredictionLogRow;
+  /** False when this exact prediction was already in the log. */
+  created: boolean;
+}
+
+export interface PredictOptions {
+  /** The session to predict at; default the symbol's latest stored bar. Bars after it are never read. */
+  asOf?: string;
+  /** Overrides the configured `use_fallback`. */
+  useFallback?: boolean;
+  predictionSet?: string;
+}
+
+export class Predictor {
+  private readonly lstm: LstmForecaster;
+  private readonly fallbacks: Forecaster[] = [new ArimaForecaster(), new TechnicalForecaster()];
+  private readonly rules: GradingRules;
+  private readonly bars: BarStore;
+  private readonly log: PredictionLog;
+
+  constructor(
+    store: Store,
+    private readonly config: PluginConfig,
+  ) {
+    // Invalid rule combinations (e.g. buy_prob above strong_buy_prob) fail here, before any prediction.
+    this.rules = gradingRulesFromConfig(config.signals);
+    this.lstm = new LstmForecaster(new ModelRegistry(store), { maxDaysWithoutTraining: config.max_days_without_training });
+    this.bars = new BarStore(store);
+    this.log = new PredictionLog(store);
+  }
+
+  /** Predicts from bars the caller already holds (ending on the as-of session), then grades and logs. */
+  async predictFromBars(symbol: string, bars: readonly DailyBar[], options: Omit<PredictOptions, 'asOf'> = {}): Promise<Prediction> {
+    const asOf = bars[bars.length - 1]?.date;
+    if (!asOf) throw new Error(`${symbol}: no bars to predict from`);
+    const useFallback = options.useFallback ?? this.config.use_fallback;
+    const chain = useFallback ? [this.lstm, ...this.fallbacks] : [this.lstm];
+    const forecast = await forecastWithFallback(chain, { symbol, bars, asOf });
+    const signal = gradeForecast(forecast, bars, technicalScore(bars), this.rules);
+    const { row, created } = await this.log.record(forecast, signal, options.predictionSet ?? LIVE_SET);
+    return { forecast, signal, logged: row, created };
+  }
+
+  async predict(symbol: string, options: PredictOptions = {}): Promise<Prediction> {
+    const bars = await this.bars.load(symbol, options.asOf ? { to: options.asOf } : {});
+    if (options.asOf && bars[bars.length - 1]?.date !== options.asOf) {
+      throw new Error(`${symbol}: ${options.asOf} is not a stored session (last stored bar on or before it: ${bars[bars.length - 1]?.date ?? 'none'})`);
+    }
+    return this.predictFromBars(symbol, bars, options);
+  }
+
+  dispose(): void {
+    this.lstm.dispose();
+  }
+}
