@@ -22,6 +22,8 @@ export interface BarsIngestedEvent {
   rejected: boolean;
   problems: BarProblem[];
   revisions: BarRevision[];
+  /** The feed could not deliver this symbol at all (e.g. a file with a missing column): nothing was stored. */
+  error?: string;
 }
 
 export interface TrainingStartedEvent {

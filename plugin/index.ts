@@ -11,6 +11,8 @@ export {
   type TrainingCompletedEvent,
   type TrainingFailedEvent,
   type ModelDeployedEvent,
+  type SignalEvent,
+  type PredictionEvent,
 } from './events.js';
 export type * from './host.js';
 export type { DailyBar, BarProblem, BarField } from './bar.js';
@@ -37,3 +39,9 @@ export type { Signal, Action, Grade, RiskLevel } from './signals/signal.js';
 export { gradeForecast, gradingRulesFromConfig, DEFAULT_GRADING_RULES, volatilityPercentile, type GradingRules, type GradingRulesConfig } from './signals/grading.js';
 export { PredictionLog, LIVE_SET } from './signals/prediction-log.js';
 export { updateAccuracy, type BackfillResult } from './accuracy/backfill.js';
+export { Predictor, type Prediction, type PredictOptions } from './signals/predictor.js';
+export { runWeeklyAnalysis, type WeeklyRunOptions, type WeeklyRunResult } from './weekly/weekly-run.js';
+export { checkHealth, getLatestSignals, type SystemHealth, type SymbolHealth, type LatestSignals } from './weekly/health.js';
+export { SIGNALS_FILE_SCHEMA, STATUS_FILE_SCHEMA, SIGNAL_SCHEMA } from './weekly/file-schemas.js';
+export type { WeeklySignalsFile, WeeklyStatusFile } from './weekly/output-files.js';
+export { REPORT_SHEETS } from './weekly/excel-report.js';

@@ -6,7 +6,7 @@
 import semver from 'semver';
 import { ingestBars } from './bar-ingestion.js';
 import { resolveConfig, type PluginConfig, type PluginConfigInput } from './config.js';
-import type { PluginEvents } from './events.js';
+import type { BarsIngestedEvent, PluginEvents } from './events.js';
 import type { DailyBar } from './bar.js';
 import type { Disposer, Host, PluginInstance } from './host.js';
 import { manifest, type Manifest } from './manifest.js';
@@ -54,6 +54,9 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
   let store: Store | undefined;
   let activeHost: Host | undefined;
   let predictor: Predictor | undefined;
+  /** Symbols the plugin follows, and those the feed failed to deliver at activation, with why. */
+  let followed: string[] = [];
+  const feedErrors = new Map<string, string>();
   let disposers: Disposer[] = [];
   // Live bars are stored strictly in arrival order, one write at a time.
   let writes: Promise<void> = Promise.resolve();
@@ -94,8 +97,18 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       await initBackend({ logger: host.logger });
 
       const symbols = config.symbols.length > 0 ? config.symbols : await host.bars.symbols();
+      followed = symbols;
       for (const symbol of symbols) {
-        const report = await ingestBars(bars, symbol, await host.bars.history(symbol, {}), { strict: config.strict_bars, origin: 'history' });
+        let report: BarsIngestedEvent;
+        try {
+          report = await ingestBars(bars, symbol, await host.bars.history(symbol, {}), { strict: config.strict_bars, origin: 'history' });
+        } catch (error) {
+          // One symbol the feed cannot deliver must not keep the others from being followed.
+          const reason = error instanceof Error ? error.message : String(error);
+          feedErrors.set(symbol, reason);
+          host.logger.error(`lstm-signals: ${symbol}: no bars from the feed: ${reason}`);
+          report = { symbol, origin: 'history', rows: 0, inserted: 0, revised: 0, unchanged: 0, dropped: 0, rejected: false, problems: [], revisions: [], error: reason };
+        }
         if (report.problems.length > 0) host.logger.warn(`lstm-signals: ${symbol}: ${report.dropped} bar(s) refused`, { problems: report.problems.length });
         emit(host, 'lstm:bars:ingested', report);
       }
@@ -122,6 +135,8 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       await store?.close();
       store = undefined;
       activeHost = undefined;
+      followed = [];
+      feedErrors.clear();
     },
 
     async predict(symbol, options = {}) {
@@ -140,6 +155,8 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       return runWeeklyAnalysis(
         { store, config, logger: host.logger },
         {
+          symbols: followed,
+          unavailable: feedErrors,
           ...options,
           onTrainingProgress: (progress) => {
             emit(host, 'lstm:training:progress', progress);

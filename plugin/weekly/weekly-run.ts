@@ -29,6 +29,8 @@ export interface WeeklyRunOptions {
   forceRetrain?: boolean;
   /** Default: every symbol with stored bars. */
   symbols?: string[];
+  /** Symbols the bar feed could not deliver, with why: reported as failures without trying them. */
+  unavailable?: ReadonlyMap<string, string>;
   /** The run's wall-clock time, for file names and `generation_time`. */
   now?: Date;
   onTrainingProgress?: (progress: TrainingProgress) => void;
@@ -73,6 +75,8 @@ export async function runWeeklyAnalysis(
   try {
     for (const symbol of symbols) {
       try {
+        const unavailable = options.unavailable?.get(symbol);
+        if (unavailable) throw new Error(`${symbol}: no bars from the feed: ${unavailable}`);
         const history = await bars.load(symbol);
         if (history.length === 0) throw new Error(`${symbol}: no stored bars`);
         const asOf = history[history.length - 1]!.date;
@@ -107,8 +111,9 @@ export async function runWeeklyAnalysis(
         rows.push({ signal, indicators: Object.fromEntries(frame.featureNames.map((name, i) => [name, lastRow[i]!])) });
         await log('info', `${symbol}: ${signal.grade} (confidence ${signal.confidence}, ${signal.source}) as of ${signal.as_of}`);
       } catch (error) {
-        failures.push({ symbol, error: message(error) });
-        await log('error', `${symbol}: ${message(error)}`);
+        const text = message(error).startsWith(`${symbol}:`) ? message(error) : `${symbol}: ${message(error)}`;
+        failures.push({ symbol, error: text });
+        await log('error', text);
       }
     }
   } finally {
