@@ -7,7 +7,7 @@ import { testDatabases } from './support/databases.js';
 
 describe('lstm-signals --help', () => {
   const cwd = tmpdir();
-  it.each([[[]], [['ingest']], [['migrate']], [['bars']], [['bars', 'check']], [['features']], [['train']], [['spec']], [['versions']], [['rollback']]])('documents %j', async (command) => {
+  it.each([[[]], [['ingest']], [['migrate']], [['bars']], [['bars', 'check']], [['features']], [['train']], [['spec']], [['versions']], [['rollback']], [['weekly']], [['predict']], [['health']]])('documents %j', async (command) => {
     const { code, stdout } = await runCli([...command, '--help'], { cwd });
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: lstm-signals/);
@@ -94,6 +94,31 @@ describe('train and spec', () => {
         readFileSync(path.join(import.meta.dirname, '../docs', file), 'utf8'),
       );
     }
+  });
+});
+
+describe('weekly, predict and health from the command line', () => {
+  it('runs the weekly job, reports health, and predicts', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'lstm-cli-'));
+    expect((await runCli(['health'], { cwd })).code).toBe(1); // nothing stored yet: unhealthy
+    writeFileSync(path.join(cwd, 'tiny.json'), JSON.stringify({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0 }, weekly: { lookback_sessions: 600 } }));
+    const weekly = await runCli(['weekly', '--config', 'tiny.json'], { cwd });
+    expect(weekly.code).toBe(0);
+    expect(weekly.stdout).toMatch(/^symbol\s+as of\s+grade/);
+    expect(weekly.stdout).toMatch(/\nSPX\s+2020-04-17\s+(STRONG_BUY|BUY|HOLD|SELL|STRONG_SELL)\s+[1-5]\s/);
+    expect(weekly.stdout).toMatch(/status success: 1 signal\(s\), 0 failure\(s\)/);
+    expect(weekly.stderr).toMatch(/\[SPX\] refit all but the holdout — 1 epochs/);
+    for (const file of ['weekly_trading_signals/lstm_status.json', 'logs']) expect(existsSync(path.join(cwd, file))).toBe(true);
+
+    const health = await runCli(['health', '--json'], { cwd });
+    expect(health.code).toBe(0);
+    expect(JSON.parse(health.stdout)).toMatchObject({ healthy: true, backend: { name: 'wasm' }, last_run: { status: 'success' } });
+
+    const noModel = await runCli(['predict', '--symbol', 'SPX', '--as-of', '2019-12-31', '--no-fallback'], { cwd });
+    expect(noModel.code).toBe(2);
+    expect(noModel.stderr).toMatch(/no model could forecast SPX at 2019-12-31: lstm: model SPX-\S+ was trained on data through 2020-04-17, after 2019-12-31/);
+    const fallback = JSON.parse((await runCli(['predict', '--symbol', 'SPX', '--as-of', '2019-12-31', '--json'], { cwd })).stdout);
+    expect(fallback).toMatchObject({ created: true, signal: { as_of: '2019-12-31', source: 'arima' } });
   });
 });
 
