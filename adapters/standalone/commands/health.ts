@@ -1,14 +1,15 @@
 /** `lstm-signals health`: models, their ages, backend, last run and failures; non-zero exit when unhealthy. */
 import type { Command } from 'commander';
 import { withPlugin } from '../plugin-session.js';
+import { dbOption, configOption } from '../options.js';
 
 export function registerHealthCommand(program: Command): void {
   program
     .command('health')
     .description('system status: each symbol’s current model, its age and checksum, training failures, the backend, the last weekly run. Exit 1 when unhealthy')
     .option('--output <dir>', 'folder the weekly run writes to (default: weekly.output_dir, ".")')
-    .option('--db <url>', 'database URL (default: $LSTM_DB_URL, else sqlite file lstm-signals.sqlite here)')
-    .option('--config <file>', 'plugin configuration JSON')
+    .addOption(dbOption())
+    .addOption(configOption())
     .option('--json', 'print the health report as JSON')
     .action(async (options: { output?: string; db?: string; config?: string; json?: boolean }) => {
       const health = await withPlugin(

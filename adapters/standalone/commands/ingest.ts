@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { formatBarProblem, type BarsIngestedEvent } from '../../../plugin/index.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
-import { BUNDLED_DATA, symbolList } from '../options.js';
+import { BUNDLED_DATA, symbolList, dbOption } from '../options.js';
 import { withPlugin } from '../plugin-session.js';
 import { barsCheckExitCode, checkBars, formatBarsCheck } from './bars.js';
 
@@ -15,7 +15,7 @@ interface IngestOptions extends BarSourceCliOptions {
 export function registerIngestCommand(program: Command): void {
   const ingest = program.command('ingest').description('validate daily bars and store them in the plugin database (migrating it first)');
   addBarSourceOptions(ingest, BUNDLED_DATA)
-    .option('--db <url>', 'database URL (default: $LSTM_DB_URL, else sqlite file lstm-signals.sqlite here)')
+    .addOption(dbOption())
     .option('--symbols <list>', 'comma-separated symbols (default: every symbol in --data)', symbolList)
     .option('--json', 'print the ingestion reports as JSON')
     .action(async (options: IngestOptions) => {

@@ -1,7 +1,7 @@
 /** `lstm-signals migrate`: apply, list or revert the schema migrations on the configured database. */
 import type { Command } from 'commander';
 import { Store, redactUrl } from '../../../plugin/index.js';
-import { databaseUrl } from '../options.js';
+import { databaseUrl, dbOption } from '../options.js';
 
 interface MigrateOptions {
   db?: string;
@@ -14,7 +14,7 @@ export function registerMigrateCommand(program: Command): void {
   program
     .command('migrate')
     .description('create or update the plugin tables (runs every pending migration, each in a transaction)')
-    .option('--db <url>', 'database URL (default: $LSTM_DB_URL, else sqlite file lstm-signals.sqlite here)')
+    .addOption(dbOption())
     .option('--status', 'list applied and pending migrations; change nothing')
     .option('--revert', 'revert the latest applied migration (drops what it created)')
     .option('--all', 'with --revert: revert every migration, dropping all plugin tables')

@@ -1,7 +1,7 @@
 /** `lstm-signals predict`: one symbol's graded signal at its latest (or a given) session. */
 import type { Command } from 'commander';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
-import { BUNDLED_DATA } from '../options.js';
+import { BUNDLED_DATA, dbOption, configOption } from '../options.js';
 import { withPlugin } from '../plugin-session.js';
 import { formatSignalTable } from '../signal-table.js';
 
@@ -22,8 +22,8 @@ export function registerPredictCommand(program: Command): void {
   addBarSourceOptions(predict, BUNDLED_DATA)
     .option('--as-of <date>', 'session to predict at (default: the latest bar); later bars are never read')
     .option('--no-fallback', 'LSTM only: fail with the reason when the symbol has no healthy model')
-    .option('--db <url>', 'database URL (default: $LSTM_DB_URL, else sqlite file lstm-signals.sqlite here)')
-    .option('--config <file>', 'plugin configuration JSON')
+    .addOption(dbOption())
+    .addOption(configOption())
     .option('--json', 'print { signal, forecast, prediction_id, created } as JSON')
     .action(async (options: PredictCliOptions) => {
       await withPlugin(

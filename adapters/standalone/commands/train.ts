@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import type { TrainingMode, TrainingProgress } from '../../../plugin/index.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
-import { BUNDLED_DATA } from '../options.js';
+import { BUNDLED_DATA, dbOption, configOption } from '../options.js';
 import { withPlugin } from '../plugin-session.js';
 
 interface TrainOptions extends BarSourceCliOptions {
@@ -34,8 +34,8 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--mode <mode>', 'training mode').choices(['full', 'fast', 'incremental']).default('fast'))
     .option('--start <date>', 'first session of the training data (YYYY-MM-DD)')
     .option('--end <date>', 'last session of the training data (YYYY-MM-DD)')
-    .option('--db <url>', 'database URL (default: $LSTM_DB_URL, else sqlite file lstm-signals.sqlite here)')
-    .option('--config <file>', 'plugin configuration JSON (e.g. {"training": {"fast_params": {"lr": 0.001, "hidden": 16, "epochs": 5}}})')
+    .addOption(dbOption())
+    .addOption(configOption())
     .option('--json', 'print the run record as JSON')
     .action(async (options: TrainOptions) => {
       await withPlugin(

@@ -1,7 +1,7 @@
 /** `lstm-signals versions` and `rollback`: the model registry from the command line. */
 import type { Command } from 'commander';
 import { ModelRegistry, Store } from '../../../plugin/index.js';
-import { databaseUrl } from '../options.js';
+import { databaseUrl, dbOption } from '../options.js';
 
 async function withRegistry<T>(db: string | undefined, work: (registry: ModelRegistry) => Promise<T>): Promise<T> {
   const store = await Store.open({ url: databaseUrl(db) });
@@ -17,7 +17,7 @@ export function registerVersionCommands(program: Command): void {
     .command('versions')
     .description('list kept model versions, newest first; * marks each symbol’s current version')
     .option('--symbol <symbol>', 'only this symbol')
-    .option('--db <url>', 'database URL (default: $LSTM_DB_URL, else sqlite file lstm-signals.sqlite here)')
+    .addOption(dbOption())
     .option('--json', 'print {versions: [...]} as JSON')
     .action(async (options: { symbol?: string; db?: string; json?: boolean }) => {
       await withRegistry(options.db, async (registry) => {
@@ -40,7 +40,7 @@ export function registerVersionCommands(program: Command): void {
     .description('make a kept version the current one (its stored bytes are verified first)')
     .requiredOption('--symbol <symbol>', 'symbol')
     .requiredOption('--to <version>', 'version id, as `versions` lists it')
-    .option('--db <url>', 'database URL (default: $LSTM_DB_URL, else sqlite file lstm-signals.sqlite here)')
+    .addOption(dbOption())
     .action(async (options: { symbol: string; to: string; db?: string }) => {
       await withRegistry(options.db, async (registry) => {
         const previous = await registry.promote(options.symbol, options.to);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { TrainingProgress } from '../../../plugin/index.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
-import { BUNDLED_DATA, symbolList } from '../options.js';
+import { BUNDLED_DATA, symbolList, dbOption, configOption } from '../options.js';
 import { withPlugin } from '../plugin-session.js';
 import { formatSignalTable } from '../signal-table.js';
 
@@ -34,8 +34,8 @@ export function registerWeeklyCommand(program: Command): void {
     .option('--symbols <list>', 'comma-separated symbols (default: every symbol of the source)', symbolList)
     .option('--force-retrain', 'retrain every symbol whatever its model’s age')
     .option('--output <dir>', 'folder for the output files (default: weekly.output_dir, ".")')
-    .option('--db <url>', 'database URL (default: $LSTM_DB_URL, else sqlite file lstm-signals.sqlite here)')
-    .option('--config <file>', 'plugin configuration JSON')
+    .addOption(dbOption())
+    .addOption(configOption())
     .option('--json', 'print the run result as JSON')
     .action(async (options: WeeklyCliOptions) => {
       const result = await withPlugin(
