@@ -6,6 +6,7 @@ import { BarStore } from '../plugin/store/bar-store.js';
 import { describeMysql, testDatabases, createScratchMysqlDatabase } from './support/databases.js';
 
 const ALL_TABLES = Object.values(TABLES).sort();
+const MIGRATIONS = ['InitialSchema1763700000000', 'RuntimeTables1763800000000'];
 
 async function tablesIn(store: Store): Promise<string[]> {
   const runner = store.dataSource.createQueryRunner();
@@ -40,10 +41,13 @@ describe.each(testDatabases)('store on $name', (db) => {
   });
 
   it('migrates down to nothing and up again', async () => {
+    expect(await store.revertLast()).toBe('RuntimeTables1763800000000');
+    expect(await tablesIn(store)).toEqual(ALL_TABLES.filter((t) => !['lstm_training_lock', 'lstm_training_job', 'lstm_performance_check', 'lstm_trigger_decision'].includes(t)));
     expect(await store.revertLast()).toBe('InitialSchema1763700000000');
     expect(await tablesIn(store)).toEqual([]);
-    expect(await store.pendingMigrations()).toEqual(['InitialSchema1763700000000']);
-    expect(await store.migrate()).toEqual(['InitialSchema1763700000000']);
+    expect(await store.revertLast()).toBeUndefined();
+    expect(await store.pendingMigrations()).toEqual(MIGRATIONS);
+    expect(await store.migrate()).toEqual(MIGRATIONS);
     expect(await tablesIn(store)).toEqual(ALL_TABLES);
     expect(await store.migrate()).toEqual([]);
   });

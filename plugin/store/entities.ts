@@ -112,6 +112,60 @@ export interface AlertRow {
   created_at: Date;
 }
 
+export interface TrainingLockRow {
+  symbol: string;
+  /** Who holds it: host, process and job, so a stuck lock can be traced. */
+  owner: string;
+  acquired_at: Date;
+  /** A holder that died leaves the lock to expire; another process may then take it. */
+  expires_at: Date;
+}
+
+export type TrainingJobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface TrainingJobRow {
+  id: number;
+  symbol: string;
+  training_type: string;
+  trigger_type: string;
+  /** The session that asked for it (bar calendar); null for manual jobs. */
+  session: string | null;
+  status: TrainingJobStatus;
+  error: string | null;
+  run_id: number | null;
+  version_id: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface PerformanceCheckRow {
+  id: number;
+  symbol: string;
+  triggered: boolean;
+  recent_avg_error: number | null;
+  historical_avg_error: number | null;
+  threshold: number | null;
+  multiplier: number;
+  n_recent_samples: number;
+  n_historical_samples: number;
+  detected_at: Date;
+}
+
+export interface TriggerDecisionRow {
+  id: number;
+  symbol: string;
+  session: string;
+  /** The trigger that won, or null when none fired (or training was already done this session). */
+  trigger_type: string | null;
+  training_type: string | null;
+  reason: string;
+  /** Every trigger that fired this session, in priority order. */
+  candidates_json: string[];
+  job_id: number | null;
+  created_at: Date;
+}
+
 export const TABLES = {
   bar: 'lstm_bar',
   modelVersion: 'lstm_model_version',
@@ -121,6 +175,10 @@ export const TABLES = {
   accuracyRecord: 'lstm_accuracy_record',
   trainingFailure: 'lstm_training_failure',
   alert: 'lstm_alert',
+  trainingLock: 'lstm_training_lock',
+  trainingJob: 'lstm_training_job',
+  performanceCheck: 'lstm_performance_check',
+  triggerDecision: 'lstm_trigger_decision',
 } as const;
 
 const symbol = { type: 'varchar', length: 32 } as const;
@@ -313,7 +371,92 @@ export function buildEntities(dialect: Dialect) {
     ],
   });
 
-  return { bar, modelVersion, currentVersion, trainingRun, predictionLog, accuracyRecord, trainingFailure, alert };
+  const trainingLock = new EntitySchema<TrainingLockRow>({
+    name: 'TrainingLock',
+    tableName: TABLES.trainingLock,
+    columns: {
+      symbol: { ...symbol, primary: true },
+      owner: { type: 'varchar', length: 128 },
+      acquired_at: datetime,
+      expires_at: datetime,
+    },
+  });
+
+  const trainingJob = new EntitySchema<TrainingJobRow>({
+    name: 'TrainingJob',
+    tableName: TABLES.trainingJob,
+    columns: {
+      id: { type: 'integer', primary: true, generated: 'increment' },
+      symbol,
+      training_type: { type: 'varchar', length: 16 },
+      trigger_type: { type: 'varchar', length: 24 },
+      session: { ...sessionDate, nullable: true },
+      status: { type: 'varchar', length: 16 },
+      error: { type: 'text', nullable: true },
+      run_id: { type: 'integer', nullable: true },
+      version_id: { ...versionId, nullable: true },
+      created_at: createdAt,
+      started_at: { ...datetime, nullable: true },
+      finished_at: { ...datetime, nullable: true },
+    },
+    indices: [
+      { name: 'idx_training_job_status', columns: ['status', 'created_at'] },
+      { name: 'idx_training_job_symbol', columns: ['symbol', 'created_at'] },
+    ],
+  });
+
+  const performanceCheck = new EntitySchema<PerformanceCheckRow>({
+    name: 'PerformanceCheck',
+    tableName: TABLES.performanceCheck,
+    columns: {
+      id: { type: 'integer', primary: true, generated: 'increment' },
+      symbol,
+      triggered: { type: 'boolean' },
+      recent_avg_error: { ...double, nullable: true },
+      historical_avg_error: { ...double, nullable: true },
+      threshold: { ...double, nullable: true },
+      multiplier: double,
+      n_recent_samples: { type: 'integer' },
+      n_historical_samples: { type: 'integer' },
+      detected_at: createdAt,
+    },
+    indices: [{ name: 'idx_performance_check_symbol', columns: ['symbol', 'detected_at'] }],
+  });
+
+  const triggerDecision = new EntitySchema<TriggerDecisionRow>({
+    name: 'TriggerDecision',
+    tableName: TABLES.triggerDecision,
+    columns: {
+      id: { type: 'integer', primary: true, generated: 'increment' },
+      symbol,
+      session: sessionDate,
+      trigger_type: { type: 'varchar', length: 24, nullable: true },
+      training_type: { type: 'varchar', length: 16, nullable: true },
+      reason: { type: 'text' },
+      candidates_json: json(false),
+      job_id: { type: 'integer', nullable: true },
+      created_at: createdAt,
+    },
+    indices: [
+      // One decision per symbol and session: at most one training per symbol per session.
+      { name: 'uq_trigger_decision', unique: true, columns: ['symbol', 'session'] },
+    ],
+  });
+
+  return {
+    bar,
+    modelVersion,
+    currentVersion,
+    trainingRun,
+    predictionLog,
+    accuracyRecord,
+    trainingFailure,
+    alert,
+    trainingLock,
+    trainingJob,
+    performanceCheck,
+    triggerDecision,
+  };
 }
 
 export type Entities = ReturnType<typeof buildEntities>;
