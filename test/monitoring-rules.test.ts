@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { TradingCalendar } from '../plugin/calendar.js';
+import { calibrate, type Outcome } from '../plugin/monitoring/calibration.js';
+import { detectDecay } from '../plugin/monitoring/decay.js';
+import { calendarTriggers, decideTrigger, type TriggerType } from '../plugin/triggers/trigger-rules.js';
+import { spxBars } from './support/spx.js';
+
+describe('calendar triggers on the real S&P sessions', async () => {
+  const calendar = TradingCalendar.fromBars(await spxBars());
+  it.each<[string, TriggerType[]]>([
+    ['2003-07-02', []],
+    ['2003-07-03', ['weekly']], // Friday July 4th closed: Thursday ends the week
+    ['2003-06-30', ['monthly', 'quarterly']], // a Monday ending June and Q2
+    ['2004-06-10', ['weekly']], // Friday 2004-06-11 closed (national day of mourning)
+    ['2001-09-10', ['weekly']], // markets closed 11–14 September 2001
+    ['2017-12-29', ['monthly', 'quarterly', 'weekly']],
+    ['2019-11-29', ['monthly', 'weekly']], // the Friday after Thanksgiving ends November
+    ['2019-11-27', []],
+  ])('%s → %j', (session, expected) => {
+    expect(calendarTriggers(calendar, session)).toEqual(expected);
+  });
+
+  it('uses the host’s next-session hint for the newest session', () => {
+    const upToThursday = new TradingCalendar(calendar.sessions.filter((d) => d <= '2003-07-03'));
+    expect(calendarTriggers(upToThursday, '2003-07-03')).toEqual([]); // a Thursday, tomorrow unknown
+    expect(calendarTriggers(upToThursday, '2003-07-03', '2003-07-07')).toEqual(['weekly']);
+  });
+});
+
+describe('decideTrigger', () => {
+  const base = { session: '2017-12-29', decayTriggered: false, hasModel: true, alreadyDecided: false, fullMode: 'full' as const };
+  it.each<[string, Partial<Parameters<typeof decideTrigger>[0]>, TriggerType | null, string | null, RegExp]>([
+    ['monthly outranks quarterly and weekly', { calendarCandidates: ['monthly', 'quarterly', 'weekly'] }, 'monthly', 'full', /^monthly: last session of the month 2017-12-29 \(outranks quarterly, weekly\)$/],
+    ['quarterly outranks decay', { calendarCandidates: ['quarterly'], decayTriggered: true }, 'quarterly', 'full', /outranks performance_decay/],
+    ['decay outranks weekly', { calendarCandidates: ['weekly'], decayTriggered: true }, 'performance_decay', 'full', /^performance_decay: performance decay detected 2017-12-29 \(outranks weekly\)$/],
+    ['weekly alone is incremental', { calendarCandidates: ['weekly'] }, 'weekly', 'incremental', /^weekly: last session of the week/],
+    ['weekly without a model is a full training', { calendarCandidates: ['weekly'], hasModel: false }, 'weekly', 'full', /no model to fine-tune: full training instead/],
+    ['fast full trainings when configured', { calendarCandidates: ['monthly'], fullMode: 'fast' }, 'monthly', 'fast', /^monthly/],
+    ['nothing fired', { calendarCandidates: [] }, null, null, /^no trigger fired on 2017-12-29$/],
+    ['one training per session', { calendarCandidates: ['monthly'], alreadyDecided: true }, null, null, /already decided for 2017-12-29/],
+  ])('%s', (_name, input, trigger, mode, reason) => {
+    const decision = decideTrigger({ ...base, calendarCandidates: [], ...input });
+    expect([decision.trigger, decision.mode]).toEqual([trigger, mode]);
+    expect(decision.reason).toMatch(reason);
+  });
+});
+
+describe('decay detection', () => {
+  // 20 historical errors averaging 2/256, so the threshold 1.5 × 2/256 = 3/256 is exact in binary.
+  const history = Array.from({ length: 20 }, (_, i) => (i % 2 ? 3 / 256 : 1 / 256));
+  const at = new Date('2020-01-02T00:00:00Z');
+  it.each([
+    ['below the threshold', 3 / 256 - 1e-6, false],
+    ['exactly at the threshold (not above)', 3 / 256, false],
+    ['above the threshold', 3 / 256 + 1e-6, true],
+  ])('recent mean %s', (_name, recent, triggered) => {
+    const result = detectDecay([...history, ...Array(20).fill(recent)], { nRecent: 20, multiplier: 1.5, minHistorical: 20 }, at);
+    expect(result).toMatchObject({ triggered, n_recent_samples: 20, n_historical_samples: 20, detected_at: '2020-01-02T00:00:00.000Z' });
+    expect(result.historical_avg_error).toBe(2 / 256);
+    expect(result.recent_avg_error).toBeCloseTo(recent, 15);
+    expect(result.threshold).toBe(3 / 256);
+  });
+
+  it('needs a baseline before it can trigger', () => {
+    const result = detectDecay([...history.slice(0, 5), ...Array(20).fill(0.5)], { nRecent: 20, multiplier: 1.5, minHistorical: 20 }, at);
+    expect(result).toMatchObject({ triggered: false, threshold: null, n_historical_samples: 5, reason: 'not enough accuracy records: 20/20 recent, 5/20 earlier' });
+  });
+});
+
+describe('calibration', () => {
+  const o = (confidence: number, grade: Outcome['grade'], up: boolean, correct: boolean, ret: number): Outcome => ({
+    symbol: 'SPX', confidence, grade, direction_correct: correct, actual_direction: up ? 1 : 0, actual_magnitude: ret,
+  });
+  it('counts hits per confidence level and per grade', () => {
+    const c = calibrate([
+      o(4, 'STRONG_BUY', true, true, 0.03),
+      o(4, 'BUY', false, false, -0.01),
+      o(4, 'BUY', true, true, 0.01),
+      o(2, 'SELL', false, true, -0.02),
+      o(2, 'HOLD', true, false, 0.005),
+    ]);
+    expect(c.by_confidence['4']).toEqual({ n: 3, hits: 2, hit_rate: 2 / 3, mean_actual_return: (0.03 - 0.01 + 0.01) / 3 });
+    expect(c.by_confidence['2']).toMatchObject({ n: 2, hits: 1, hit_rate: 0.5 });
+    expect(c.by_confidence['5']).toEqual({ n: 0, hits: 0, hit_rate: null, mean_actual_return: null });
+    expect(c.by_grade.BUY).toMatchObject({ n: 2, hits: 1 });
+    expect(c.by_grade.SELL).toMatchObject({ n: 1, hits: 1 });
+    expect(c.by_grade.HOLD).toMatchObject({ n: 1, hits: 0 });
+  });
+});
