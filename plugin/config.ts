@@ -35,6 +35,25 @@ export interface WeeklySettings {
   output_dir: string;
 }
 
+/** Field meanings and defaults: manifest.json, `contributes.configuration.properties.alerts`. */
+export interface AlertsConfig {
+  accuracy_window: number;
+  consecutive_errors: number;
+  high_error_factor: number;
+  max_training_failures: number;
+  cooldown_hours: number;
+  timeout_ms: number;
+  retries: number;
+  backoff_ms: number;
+}
+
+export interface TriggerSettings {
+  enabled: boolean;
+  full_mode: 'full' | 'fast';
+  lookback_sessions: number | null;
+  concurrency: number;
+}
+
 export interface PluginConfig {
   db_url?: string;
   migrate_on_start: boolean;
@@ -44,15 +63,23 @@ export interface PluginConfig {
   training: TrainingSettings;
   use_fallback: boolean;
   max_days_without_training: number;
+  /** Overridden by the environment variable LSTM_ALERT_WEBHOOK. */
+  webhook_url?: string;
+  performance_decay_multiplier: number;
+  min_direction_accuracy: number;
+  alerts: AlertsConfig;
   weekly: WeeklySettings;
+  triggers: TriggerSettings;
   signals: GradingRulesConfig;
 }
 
 /** Configuration as callers write it: any key may be left out, nested ones too. */
-export type PluginConfigInput = Partial<Omit<PluginConfig, 'training' | 'weekly' | 'signals'>> & {
+export type PluginConfigInput = Partial<Omit<PluginConfig, 'training' | 'weekly' | 'signals' | 'alerts' | 'triggers'>> & {
   training?: Partial<TrainingSettings>;
   signals?: Partial<GradingRulesConfig>;
   weekly?: Partial<WeeklySettings>;
+  triggers?: Partial<TriggerSettings>;
+  alerts?: Partial<AlertsConfig>;
 };
 
 const validate = new Ajv({ useDefaults: true, allErrors: true }).compile(manifest.contributes.configuration);

@@ -1,4 +1,5 @@
 /** The record of every training attempt: runs (deployed or not) and failures. */
+import { MoreThan } from 'typeorm';
 import type { TrainingFailureRow, TrainingRunRow } from '../store/entities.js';
 import type { Store } from '../store/store.js';
 
@@ -28,6 +29,11 @@ export class TrainingLog {
       order: { created_at: 'DESC', id: 'DESC' },
       take: options.limit ?? 50,
     });
+  }
+
+  /** Failures recorded after `since` (the current model's training time), or all of the symbol's when there is none. */
+  countFailuresSince(symbol: string, since: Date | undefined): Promise<number> {
+    return this.store.repos.trainingFailure.countBy(since ? { symbol, created_at: MoreThan(since) } : { symbol });
   }
 
   failures(symbol?: string): Promise<TrainingFailureRow[]> {

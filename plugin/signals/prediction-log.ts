@@ -2,19 +2,13 @@
  * Every prediction, written once: predicting the same symbol, session, source and model again finds the
  * row already there and leaves it as it was — a logged prediction is history and is never rewritten.
  */
-import { QueryFailedError } from 'typeorm';
 import type { Forecast } from '../forecasting/forecast.js';
 import type { PredictionLogRow } from '../store/entities.js';
+import { isDuplicateKey } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import type { Signal } from './signal.js';
 
 export const LIVE_SET = 'live';
-
-function isDuplicateKey(error: unknown): boolean {
-  if (!(error instanceof QueryFailedError)) return false;
-  const code = (error.driverError as { code?: string } | undefined)?.code;
-  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
 
 export class PredictionLog {
   constructor(private readonly store: Store) {}

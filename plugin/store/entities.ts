@@ -94,7 +94,8 @@ export interface TrainingFailureRow {
   created_at: Date;
 }
 
-export type AlertDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'no_webhook';
+/** `suppressed`: the same dedupe key was delivered within the cool-down, so this one was stored and not sent. */
+export type AlertDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'no_webhook' | 'suppressed';
 
 export interface AlertRow {
   id: number;

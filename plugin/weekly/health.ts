@@ -1,10 +1,10 @@
 /** System health and the latest signals, as a trading manager asks for them. */
 import { readFile } from 'node:fs/promises';
-import { MoreThan } from 'typeorm';
 import type { PluginConfig } from '../config.js';
 import { checkModelHealth, type ModelHealth } from '../forecasting/lstm-forecaster.js';
 import { initBackend, type BackendInfo } from '../model/backend.js';
 import { ModelRegistry } from '../registry/model-registry.js';
+import { TrainingLog } from '../registry/training-log.js';
 import { BarStore } from '../store/bar-store.js';
 import type { Store } from '../store/store.js';
 import { readStatusFile, type WeeklySignalsFile, type WeeklyStatusFile } from './output-files.js';
@@ -32,7 +32,7 @@ export async function checkHealth(store: Store, config: PluginConfig): Promise<S
   for (const { symbol, last } of await new BarStore(store).coverage()) {
     const health = await checkModelHealth(registry, symbol, last, config.max_days_without_training);
     const since = (await registry.current(symbol))?.training_time;
-    const training_failures = await store.repos.trainingFailure.countBy(since ? { symbol, created_at: MoreThan(since) } : { symbol });
+    const training_failures = await new TrainingLog(store).countFailuresSince(symbol, since);
     symbols.push({ symbol, last_bar: last, training_failures, ...health });
   }
   const lastRun = (await readStatusFile(config.weekly.output_dir)) ?? null;

@@ -1,0 +1,494 @@
+import { createHook } from 'node:async_hooks';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../plugin/config.js';
+import type { Logger } from '../plugin/host.js';
+import {
+  accuracyRecordsNeeded,
+  alertSettingsFromConfig,
+  checkAlerts,
+  type AccuracySample,
+  type AlertCandidate,
+  type AlertInput,
+  type AlertSettings,
+  type DecaySummary,
+} from '../plugin/monitoring/alert-rules.js';
+import { AlertService, deliverySettingsFromConfig, webhookBody, type AlertDeliverySettings } from '../plugin/monitoring/alert-service.js';
+import { Store } from '../plugin/store/store.js';
+import { testDatabases } from './support/databases.js';
+
+const settings: AlertSettings = {
+  max_days_without_training: 30,
+  min_direction_accuracy: 0.5,
+  accuracy_window: 20,
+  consecutive_errors: 5,
+  high_error_factor: 2,
+  max_training_failures: 3,
+};
+
+/** Raises nothing: a fresh model, no accuracy records, no failures, no decay check. */
+const quiet: AlertInput = { symbol: 'SPX', as_of: '2024-03-28', decay: null, days_since_training: 10, recent_accuracy: [], training_failures: 0 };
+
+/** A decay check with a baseline: historical mean 1.5%, threshold 2.25%. */
+const decay = (recent_avg_error: number, triggered: boolean, threshold: number | null = 0.0225): DecaySummary => ({
+  triggered,
+  recent_avg_error,
+  historical_avg_error: 0.015,
+  threshold,
+  n_recent_samples: 20,
+  n_historical_samples: 80,
+});
+
+/** `wrong` misses then `right` hits, oldest first. */
+const hits = (wrong: number, right: number): AccuracySample[] => [
+  ...Array.from({ length: wrong }, () => ({ direction_correct: false, error_magnitude: 0.01 })),
+  ...Array.from({ length: right }, () => ({ direction_correct: true, error_magnitude: 0.01 })),
+];
+const errors = (...magnitudes: number[]): AccuracySample[] => magnitudes.map((error_magnitude) => ({ direction_correct: true, error_magnitude }));
+
+const toRow = (alert: AlertCandidate) => ({
+  alert_type: alert.alert_type,
+  symbol: alert.symbol,
+  severity: alert.severity,
+  message: alert.message,
+  details_json: alert.details,
+  dedupe_key: alert.dedupe_key,
+});
+
+const one = (alert: Omit<AlertCandidate, 'symbol' | 'dedupe_key'>): AlertCandidate[] => [
+  { alert_type: alert.alert_type, symbol: 'SPX', severity: alert.severity, message: alert.message, details: alert.details, dedupe_key: `${alert.alert_type}:SPX` },
+];
+
+describe('alert rules', () => {
+  it('defaults: the configuration resolves to the settings these tests use; the caller fetches 20 accuracy records', () => {
+    expect(alertSettingsFromConfig(resolveConfig())).toEqual(settings);
+    expect(accuracyRecordsNeeded(settings)).toBe(20);
+    expect(accuracyRecordsNeeded({ ...settings, consecutive_errors: 30 })).toBe(30);
+  });
+
+  it('a quiet symbol raises nothing', () => {
+    expect(checkAlerts(quiet, settings)).toEqual([]);
+  });
+
+  it.each<[string, DecaySummary | null, AlertCandidate[]]>([
+    ['no decay check', null, []],
+    ['below the threshold', decay(0.02, false), []],
+    ['at the threshold (not above it)', decay(0.0225, false), []],
+    [
+      'above the threshold',
+      decay(0.03, true),
+      one({
+        alert_type: 'performance_decay',
+        severity: 'warning',
+        message: 'SPX: performance decay: mean error of the last 20 predictions 3.00% > threshold 2.25% (historical mean 1.50% over 80 predictions)',
+        details: { recent_avg_error: 0.03, historical_avg_error: 0.015, threshold: 0.0225, n_recent_samples: 20, n_historical_samples: 80 },
+      }),
+    ],
+  ])('performance_decay: %s', (_, decayCheck, expected) => {
+    expect(checkAlerts({ ...quiet, decay: decayCheck }, settings)).toEqual(expected);
+  });
+
+  it.each<[string, number | null, AlertCandidate[]]>([
+    ['below the limit', 29, []],
+    ['at the limit', 30, []],
+    [
+      'above the limit',
+      31,
+      one({
+        alert_type: 'no_recent_training',
+        severity: 'warning',
+        message: "SPX: the model's data ends 31 days before 2024-03-28 (max_days_without_training 30)",
+        details: { days_since_training: 31, max_days_without_training: 30, as_of: '2024-03-28' },
+      }),
+    ],
+    [
+      'never trained',
+      null,
+      one({
+        alert_type: 'no_recent_training',
+        severity: 'critical',
+        message: 'SPX: no trained model at 2024-03-28',
+        details: { days_since_training: null, max_days_without_training: 30, as_of: '2024-03-28' },
+      }),
+    ],
+  ])('no_recent_training: %s', (_, days, expected) => {
+    expect(checkAlerts({ ...quiet, days_since_training: days }, settings)).toEqual(expected);
+  });
+
+  const lowAccuracy = (correct: number, accuracy: string) =>
+    one({
+      alert_type: 'low_accuracy',
+      severity: 'warning',
+      message: `SPX: direction accuracy ${accuracy} (${correct} of the last 20 predictions) < 50.0%`,
+      details: { direction_accuracy: correct / 20, correct, n_records: 20, min_direction_accuracy: 0.5 },
+    });
+
+  it.each<[string, AccuracySample[], AlertCandidate[]]>([
+    ['above the minimum: 11 of 20', hits(9, 11), []],
+    ['at the minimum: 10 of 20', hits(10, 10), []],
+    ['below the minimum: 9 of 20', hits(11, 9), lowAccuracy(9, '45.0%')],
+    ['no evidence: 19 records, none right', hits(19, 0), []],
+    ['only the last 20 count: 5 older misses do not lower 10 of 20', hits(15, 10), []],
+    ['only the last 20 count: 5 older hits do not lift 9 of 20', [...hits(0, 5), ...hits(11, 9)], lowAccuracy(9, '45.0%')],
+    ['far below: 2 of 20', hits(18, 2), lowAccuracy(2, '10.0%')],
+  ])('low_accuracy: %s', (_, records, expected) => {
+    expect(checkAlerts({ ...quiet, recent_accuracy: records }, settings)).toEqual(expected);
+  });
+
+  const highErrors = (misses: number[]) =>
+    one({
+      alert_type: 'consecutive_high_error',
+      severity: 'warning',
+      message: `SPX: each of the last 5 predictions missed by more than 3.00% (2 × historical mean error 1.50%); smallest miss ${(Math.min(...misses) * 100).toFixed(2)}%`,
+      details: { errors: misses, limit: 0.03, historical_avg_error: 0.015, high_error_factor: 2, consecutive_errors: 5 },
+    });
+
+  it.each<[string, DecaySummary | null, AccuracySample[], AlertCandidate[]]>([
+    ['all five above 2 × 1.5%', decay(0.02, false), errors(0.031, 0.05, 0.031, 0.04, 0.032), highErrors([0.031, 0.05, 0.031, 0.04, 0.032])],
+    ['one of five at the limit', decay(0.02, false), errors(0.031, 0.05, 0.03, 0.04, 0.032), []],
+    ['one of five below the limit', decay(0.02, false), errors(0.031, 0.05, 0.031, 0.04, 0.01), []],
+    ['only four records', decay(0.02, false), errors(0.05, 0.05, 0.05, 0.05), []],
+    ['an earlier low error does not matter', decay(0.02, false), errors(0.01, 0.04, 0.04, 0.04, 0.04, 0.04), highErrors([0.04, 0.04, 0.04, 0.04, 0.04])],
+    ['no decay check: no baseline', null, errors(0.05, 0.05, 0.05, 0.05, 0.05), []],
+    ['decay check without enough history: no baseline', decay(0.05, false, null), errors(0.05, 0.05, 0.05, 0.05, 0.05), []],
+  ])('consecutive_high_error: %s', (_, decayCheck, records, expected) => {
+    expect(checkAlerts({ ...quiet, decay: decayCheck, recent_accuracy: records }, settings)).toEqual(expected);
+  });
+
+  const failures = (n: number) =>
+    one({
+      alert_type: 'training_failure_count',
+      severity: 'critical',
+      message: `SPX: ${n} training failures since the last successful training (alert at 3)`,
+      details: { training_failures: n, max_training_failures: 3 },
+    });
+
+  it.each<[number, AlertCandidate[]]>([
+    [2, []],
+    [3, failures(3)],
+    [4, failures(4)],
+  ])('training_failure_count: %i failures', (n, expected) => {
+    expect(checkAlerts({ ...quiet, training_failures: n }, settings)).toEqual(expected);
+  });
+
+  it('raises every alert at once, in a fixed order, each with its own dedupe key', () => {
+    const input: AlertInput = {
+      symbol: 'NDX',
+      as_of: '2024-03-28',
+      decay: decay(0.03, true),
+      days_since_training: null,
+      recent_accuracy: hits(20, 0).map((r) => ({ ...r, error_magnitude: 0.05 })),
+      training_failures: 5,
+    };
+    expect(checkAlerts(input, settings).map((a) => [a.dedupe_key, a.severity])).toEqual([
+      ['performance_decay:NDX', 'warning'],
+      ['no_recent_training:NDX', 'critical'],
+      ['low_accuracy:NDX', 'warning'],
+      ['consecutive_high_error:NDX', 'warning'],
+      ['training_failure_count:NDX', 'critical'],
+    ]);
+  });
+});
+
+describe('delivery settings', () => {
+  it('LSTM_ALERT_WEBHOOK overrides the configured webhook_url; the other settings come from alerts', () => {
+    const config = resolveConfig({ webhook_url: 'https://hooks.example/config', alerts: { retries: 1 } });
+    expect(deliverySettingsFromConfig(config, { LSTM_ALERT_WEBHOOK: 'https://hooks.example/env' })).toEqual({
+      webhook_url: 'https://hooks.example/env',
+      timeout_ms: 5000,
+      retries: 1,
+      backoff_ms: 1000,
+      cooldown_hours: 6,
+    });
+    expect(deliverySettingsFromConfig(config, {}).webhook_url).toBe('https://hooks.example/config');
+    expect(deliverySettingsFromConfig(resolveConfig(), {}).webhook_url).toBeUndefined();
+    expect(() => resolveConfig({ webhook_url: 'hooks.example' })).toThrow('webhook_url: must match pattern "^https?://"');
+  });
+});
+
+type Reply = number | 'hang';
+
+interface Webhook {
+  url: string;
+  port: number;
+  /** Requests in arrival order: when (performance.now()), content type and parsed body. */
+  received: Array<{ at: number; contentType: string | undefined; body: unknown }>;
+  close(): Promise<void>;
+}
+
+/** A webhook on 127.0.0.1 answering the n-th request with `replies[n]` (the last reply repeats); 'hang' never answers. */
+async function startWebhook(replies: Reply[], port = 0): Promise<Webhook> {
+  const received: Webhook['received'] = [];
+  const server = createServer((req, res) => {
+    let data = '';
+    req.on('data', (chunk: Buffer) => (data += chunk.toString()));
+    req.on('end', () => {
+      received.push({ at: performance.now(), contentType: req.headers['content-type'], body: JSON.parse(data) });
+      const reply = replies[Math.min(received.length, replies.length) - 1]!;
+      if (reply !== 'hang') res.writeHead(reply).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${bound}/hook`,
+    port: bound,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function recordingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const log = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
+  return { logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }, lines };
+}
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/**
+ * Timers the alert service created that have neither fired nor been cleared. Counted through async hooks
+ * rather than process.getActiveResourcesInfo(), whose Timeout count includes the test runner's own timers.
+ */
+function watchServiceTimers(): { live: () => number; stop: () => void } {
+  const live = new Set<number>();
+  const hook = createHook({
+    init(id, type) {
+      if (type === 'Timeout' && new Error().stack!.includes('alert-service.ts')) live.add(id);
+    },
+    destroy(id) {
+      live.delete(id);
+    },
+  }).enable();
+  return { live: () => live.size, stop: () => void hook.disable() };
+}
+
+describe.each(testDatabases)('alert delivery on $name', (db) => {
+  let store: Store;
+  let drop: () => Promise<void>;
+  const fast = { timeout_ms: 200, retries: 3, backoff_ms: 20, cooldown_hours: 6 };
+  /** Each test alerts on its own symbol, so the cool-down of one never touches another. */
+  const alertFor = (symbol: string) => checkAlerts({ ...quiet, symbol, training_failures: 3 }, settings);
+  const stored = (id: number) => store.repos.alert.findOneByOrFail({ id });
+
+  function service(delivery: Partial<AlertDeliverySettings>, now?: () => Date) {
+    const { logger, lines } = recordingLogger();
+    return { alerts: new AlertService(store, { ...fast, ...delivery }, logger, now), lines };
+  }
+
+  beforeAll(async () => {
+    const created = await db.create();
+    drop = created.drop;
+    store = await Store.open({ url: created.url });
+  });
+  afterAll(async () => {
+    await store.close();
+    await drop();
+  });
+
+  it('(a) delivers once, with the documented JSON body', async () => {
+    const hook = await startWebhook([200]);
+    const { alerts } = service({ webhook_url: hook.url });
+    const [row] = await alerts.fire(alertFor('AAA'));
+    expect(row).toMatchObject({ delivery_status: 'pending', delivery_attempts: 0, dedupe_key: 'training_failure_count:AAA' });
+    await alerts.idle();
+    expect(hook.received).toEqual([
+      {
+        at: expect.any(Number),
+        contentType: 'application/json',
+        body: {
+          id: row!.id,
+          alert_type: 'training_failure_count',
+          symbol: 'AAA',
+          severity: 'critical',
+          message: 'AAA: 3 training failures since the last successful training (alert at 3)',
+          details: { training_failures: 3, max_training_failures: 3 },
+          dedupe_key: 'training_failure_count:AAA',
+          created_at: row!.created_at.toISOString(),
+          source: 'lstm-signals',
+          text: '[critical] AAA: 3 training failures since the last successful training (alert at 3)',
+        },
+      },
+    ]);
+    expect(hook.received[0]!.body).toEqual(webhookBody(row!));
+    expect(await stored(row!.id)).toMatchObject({ delivery_status: 'delivered', delivery_attempts: 1, last_error: null, delivered_at: expect.any(Date) });
+    await alerts.close();
+    await hook.close();
+  });
+
+  it('(b) 503, 503, then 200: retried after 20 ms and 40 ms, delivered on the third attempt', async () => {
+    const hook = await startWebhook([503, 503, 200]);
+    const { alerts, lines } = service({ webhook_url: hook.url });
+    const [row] = await alerts.fire(alertFor('BBB'));
+    await alerts.idle();
+    const at = hook.received.map((r) => r.at);
+    expect(at).toHaveLength(3);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(20);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(40);
+    expect(await stored(row!.id)).toMatchObject({
+      delivery_status: 'delivered',
+      delivery_attempts: 3,
+      last_error: 'attempt 2: HTTP 503 Service Unavailable',
+    });
+    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([
+      `warn alert ${row!.id}: webhook attempt 1: HTTP 503 Service Unavailable`,
+      `warn alert ${row!.id}: webhook attempt 2: HTTP 503 Service Unavailable`,
+    ]);
+    await alerts.close();
+    await hook.close();
+  });
+
+  it('(c) webhook down, then up before the third attempt: delivered on it', async () => {
+    const probe = await startWebhook([200]);
+    const port = probe.port;
+    await probe.close();
+    const { alerts, lines } = service({ webhook_url: `http://127.0.0.1:${port}/hook`, backoff_ms: 50 });
+    const [row] = await alerts.fire(alertFor('CCC'));
+    // The second attempt was refused; the third comes 100 ms later.
+    await until(() => lines.some((l) => l.includes('webhook attempt 2:')));
+    const hook = await startWebhook([200], port);
+    await alerts.idle();
+    expect(hook.received).toHaveLength(1);
+    expect(await stored(row!.id)).toMatchObject({
+      delivery_status: 'delivered',
+      delivery_attempts: 3,
+      last_error: `attempt 2: connect ECONNREFUSED 127.0.0.1:${port}`,
+    });
+    await alerts.close();
+    await hook.close();
+  });
+
+  it('(d) a webhook that never answers: fire returns at once, each attempt times out, recorded failed', async () => {
+    const hook = await startWebhook(['hang']);
+    const { alerts } = service({ webhook_url: hook.url, timeout_ms: 400, retries: 1, backoff_ms: 10 });
+    const started = performance.now();
+    const [row] = await alerts.fire(alertFor('DDD'));
+    expect(performance.now() - started).toBeLessThan(200);
+    // Stored before the first attempt ended.
+    expect(await stored(row!.id)).toMatchObject({ delivery_status: 'pending', delivery_attempts: 0 });
+    await alerts.idle();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(810);
+    expect(hook.received).toHaveLength(2);
+    expect(await stored(row!.id)).toMatchObject({
+      delivery_status: 'failed',
+      delivery_attempts: 2,
+      last_error: 'attempt 2: no answer within 400 ms',
+      delivered_at: null,
+    });
+    await alerts.close();
+    await hook.close();
+  });
+
+  it('(e) the same dedupe key inside the cool-down is stored suppressed and not sent; from 6 h on it is sent', async () => {
+    const hook = await startWebhook([200]);
+    let clock = Date.parse('2024-03-28T12:00:00.000Z');
+    const { alerts } = service({ webhook_url: hook.url }, () => new Date(clock));
+    const [first] = await alerts.fire(alertFor('EEE'));
+    await alerts.idle();
+    expect((await stored(first!.id)).delivered_at).toEqual(new Date('2024-03-28T12:00:00.000Z'));
+
+    clock += 6 * 3_600_000 - 1;
+    const [suppressed, other] = await alerts.fire([...alertFor('EEE'), ...alertFor('EEF')]);
+    await alerts.idle();
+    expect(suppressed).toMatchObject({ delivery_status: 'suppressed', delivery_attempts: 0 });
+    expect(await stored(suppressed!.id)).toMatchObject({ delivery_status: 'suppressed', delivery_attempts: 0, delivered_at: null });
+    expect(await stored(other!.id)).toMatchObject({ delivery_status: 'delivered', delivery_attempts: 1 });
+    expect(hook.received.map((r) => (r.body as { id: number }).id)).toEqual([first!.id, other!.id]);
+
+    clock += 1;
+    const [again] = await alerts.fire(alertFor('EEE'));
+    await alerts.idle();
+    expect(await stored(again!.id)).toMatchObject({ delivery_status: 'delivered', delivery_attempts: 1, delivered_at: new Date('2024-03-28T18:00:00.000Z') });
+    expect(hook.received.map((r) => (r.body as { id: number }).id)).toEqual([first!.id, other!.id, again!.id]);
+    await alerts.close();
+    await hook.close();
+  });
+
+  it('(f) without a webhook: stored no_webhook, nothing sent', async () => {
+    const { alerts } = service({ webhook_url: undefined });
+    const [row] = await alerts.fire(alertFor('FFF'));
+    await alerts.idle();
+    expect(await stored(row!.id)).toMatchObject({ delivery_status: 'no_webhook', delivery_attempts: 0, last_error: null, delivered_at: null });
+    await alerts.close();
+  });
+
+  it('(g) close() during a backoff wait: the retry is abandoned, recorded failed, and no timer is left', async () => {
+    const hook = await startWebhook([503]);
+    const timers = watchServiceTimers();
+    const { alerts, lines } = service({ webhook_url: hook.url, backoff_ms: 60_000 });
+    const [row] = await alerts.fire(alertFor('GGG'));
+    await until(() => lines.some((l) => l.includes('webhook attempt 1:')));
+    await until(() => timers.live() === 1); // the 60 s backoff wait
+    const closing = performance.now();
+    await alerts.close();
+    expect(performance.now() - closing).toBeLessThan(1000);
+    await until(() => timers.live() === 0, 200);
+    timers.stop();
+    expect(await stored(row!.id)).toMatchObject({
+      delivery_status: 'failed',
+      delivery_attempts: 1,
+      last_error: 'attempt 1: HTTP 503 Service Unavailable; retries abandoned: alert service closed',
+    });
+    expect(hook.received).toHaveLength(1);
+    await hook.close();
+  });
+
+  it('(g) close() during an attempt: the attempt ends (here by its timeout), no retry follows, no timer is left', async () => {
+    const hook = await startWebhook(['hang']);
+    const timers = watchServiceTimers();
+    const { alerts } = service({ webhook_url: hook.url, timeout_ms: 100 });
+    const [row] = await alerts.fire(alertFor('GGH'));
+    await until(() => hook.received.length === 1);
+    expect(timers.live()).toBe(1); // the attempt's timeout
+    await alerts.close();
+    await until(() => timers.live() === 0, 200);
+    timers.stop();
+    expect(await stored(row!.id)).toMatchObject({
+      delivery_status: 'failed',
+      delivery_attempts: 1,
+      last_error: 'attempt 1: no answer within 100 ms; retries abandoned: alert service closed',
+    });
+    expect(hook.received).toHaveLength(1);
+    await hook.close();
+  });
+
+  it('alerts fired after close() stay pending; redeliverPending() at the next start delivers them, honouring the cool-down', async () => {
+    const hook = await startWebhook([200]);
+    const stopped = service({ webhook_url: hook.url }).alerts;
+    const [sent] = await stopped.fire(alertFor('HHI'));
+    await stopped.close();
+    const [left] = await stopped.fire(alertFor('HHH'));
+    expect(await stored(left!.id)).toMatchObject({ delivery_status: 'pending', delivery_attempts: 0 });
+    // Rows of a process that died after one attempt each.
+    const died = (symbol: string) =>
+      store.repos.alert.save({ ...toRow(alertFor(symbol)[0]!), delivery_status: 'pending', delivery_attempts: 1, last_error: 'attempt 1: HTTP 502 Bad Gateway' });
+    const midway = await died('HHJ');
+    const alreadySent = await died('HHI');
+
+    const { alerts } = service({ webhook_url: hook.url });
+    expect((await alerts.redeliverPending()).map((r) => [r.id, r.delivery_status])).toEqual([
+      [left!.id, 'pending'],
+      [midway.id, 'pending'],
+      [alreadySent.id, 'suppressed'],
+    ]);
+    await alerts.idle();
+    expect(await stored(left!.id)).toMatchObject({ delivery_status: 'delivered', delivery_attempts: 1 });
+    expect(await stored(midway.id)).toMatchObject({ delivery_status: 'delivered', delivery_attempts: 2 });
+    expect(await stored(alreadySent.id)).toMatchObject({ delivery_status: 'suppressed', delivery_attempts: 1 });
+    expect(hook.received.map((r) => (r.body as { id: number }).id)).toEqual([sent!.id, left!.id, midway.id]);
+    expect(await alerts.redeliverPending()).toEqual([]);
+    await alerts.close();
+    await hook.close();
+  });
+});
