@@ -3,6 +3,8 @@ import type { BarProblem } from './bar.js';
 import type { HostEvents } from './host.js';
 import type { BarRevision } from './store/bar-store.js';
 import type { Forecast } from './forecasting/forecast.js';
+import type { SessionReport } from './runtime/session-runner.js';
+import type { AlertRow } from './store/entities.js';
 import type { Signal } from './signals/signal.js';
 import type { HoldoutMetrics } from './training/metrics.js';
 import type { TrainingMode, TrainingProgress } from './training/trainer.js';
@@ -64,6 +66,16 @@ export interface PredictionEvent {
   forecast: Forecast;
 }
 
+export interface ModelRolledBackEvent {
+  symbol: string;
+  version_id: string;
+  previous_version_id: string | null;
+}
+
+export interface AlertEvent {
+  alert: AlertRow;
+}
+
 export interface PluginEvents {
   'lstm:bars:ingested': BarsIngestedEvent;
   'lstm:signal': SignalEvent;
@@ -73,6 +85,9 @@ export interface PluginEvents {
   'lstm:training:completed': TrainingCompletedEvent;
   'lstm:training:failed': TrainingFailedEvent;
   'lstm:model:deployed': ModelDeployedEvent;
+  'lstm:model:rolled-back': ModelRolledBackEvent;
+  'lstm:alert': AlertEvent;
+  'lstm:session:processed': SessionReport;
 }
 
 export const EMITTED_EVENTS = [
@@ -84,5 +99,8 @@ export const EMITTED_EVENTS = [
   'lstm:training:completed',
   'lstm:training:failed',
   'lstm:model:deployed',
+  'lstm:model:rolled-back',
+  'lstm:alert',
+  'lstm:session:processed',
 ] as const satisfies ReadonlyArray<keyof PluginEvents>;
-export const CONSUMED_EVENTS = ['host:bar'] as const satisfies ReadonlyArray<keyof HostEvents>;
+export const CONSUMED_EVENTS = ['host:bar', 'host:session-closed'] as const satisfies ReadonlyArray<keyof HostEvents>;

@@ -1,24 +1,38 @@
 /**
  * The plugin factory: `createPlugin(config)` → `{ manifest, activate(host), deactivate() }`.
- * Everything activation adds (listeners, routes, timers, the database connection) is tracked and
- * undone by `deactivate`, so a host can reload the plugin without leaks.
+ * Everything activation adds (listeners, routes, the training queue and its child processes, alert
+ * deliveries, the database connection) is tracked and undone by `deactivate`, so a host can reload the
+ * plugin without leaks.
  */
 import semver from 'semver';
+import { updateAccuracy, type BackfillResult } from './accuracy/backfill.js';
 import { ingestBars } from './bar-ingestion.js';
-import { resolveConfig, type PluginConfig, type PluginConfigInput } from './config.js';
-import type { BarsIngestedEvent, PluginEvents } from './events.js';
 import type { DailyBar } from './bar.js';
+import { resolveConfig, type PluginConfig, type PluginConfigInput } from './config.js';
+import type { BarsIngestedEvent, PluginEvents, TrainingStartedEvent } from './events.js';
 import type { Disposer, Host, PluginInstance } from './host.js';
 import { manifest, type Manifest } from './manifest.js';
-import { buildRoutes } from './routes.js';
-import { BarStore } from './store/bar-store.js';
-import { Store } from './store/store.js';
-import { ModelRegistry } from './registry/model-registry.js';
 import { initBackend } from './model/backend.js';
-import { Trainer, type TrainOutcome, type TrainingMode } from './training/trainer.js';
-import { updateAccuracy, type BackfillResult } from './accuracy/backfill.js';
-import { Predictor, type PredictOptions, type Prediction } from './signals/predictor.js';
+import { activeAlerts } from './monitoring/alert-input.js';
+import { AlertService, deliverySettingsFromConfig } from './monitoring/alert-service.js';
+import type { AlertCandidate } from './monitoring/alert-rules.js';
+import { calibrationReport, type CalibrationReport } from './monitoring/calibration.js';
+import { checkDecay, type DecayResult } from './monitoring/decay.js';
+import { decaySettings, monitoringStatus, type MonitoringStatus } from './monitoring/status.js';
+import { InProcessTrainingQueue } from './queue/in-process-queue.js';
+import { TrainingLock } from './queue/training-lock.js';
+import { trainJob } from './queue/train-job.js';
+import { type QueueState, type TrainingJobRequest, type TrainingQueueEvent, type TrainingSummary } from './queue/training-queue.js';
+import { ModelRegistry } from './registry/model-registry.js';
+import { buildRoutes } from './routes.js';
+import { processSession, type SessionReport } from './runtime/session-runner.js';
 import { LIVE_SET } from './signals/prediction-log.js';
+import { Predictor, type PredictOptions, type Prediction } from './signals/predictor.js';
+import { BarStore } from './store/bar-store.js';
+import type { AlertRow, TrainingJobRow } from './store/entities.js';
+import { Store } from './store/store.js';
+import type { TrainOutcome, TrainingMode } from './training/trainer.js';
+import { checkTriggers, type TriggerCheck } from './triggers/trigger-check.js';
 import { checkHealth, getLatestSignals, type LatestSignals, type SystemHealth } from './weekly/health.js';
 import { runWeeklyAnalysis, type WeeklyRunOptions, type WeeklyRunResult } from './weekly/weekly-run.js';
 
@@ -35,39 +49,71 @@ export interface LstmSignalsPlugin extends PluginInstance<Manifest> {
   readonly config: PluginConfig;
   /** The open store while active. */
   readonly store: Store | undefined;
-  /** Resolves when every bar received so far has been stored. */
+  /** Resolves when every bar and every session close received so far has been processed. */
   idle(): Promise<void>;
-  /** Trains one symbol on its stored bars, reporting on the host bus (`lstm:training:*`, `lstm:model:deployed`). */
+  /** Resolves when no training this plugin queued is waiting or running. */
+  trainingIdle(): Promise<void>;
+  /** Trains one symbol now, in this process, reporting on the host bus (`lstm:training:*`, `lstm:model:deployed`). */
   train(command: TrainCommand): Promise<TrainOutcome>;
+  /** Queues a training (off the signal path); returns the queued job at once. */
+  enqueueTraining(request: TrainingJobRequest): Promise<TrainingJobRow>;
+  queueState(): Promise<QueueState>;
   /** Forecasts, grades and logs one symbol at a stored session; emits `lstm:prediction` and `lstm:signal`. */
   predict(symbol: string, options?: PredictOptions): Promise<Prediction>;
   /** `update_accuracy(symbol, as_of)`: backfills the predictions whose fifth session has come. */
   updateAccuracy(symbol: string, asOf?: string, predictionSet?: string): Promise<BackfillResult>;
-  /** The weekly run over the stored symbols: retrain where stale, predict, write the signal, status, Excel and log files. */
+  /** `check_triggers`: report what each symbol's latest session asks for; with `run`, record it and queue the training. */
+  checkTriggers(options: { symbol?: string; run: boolean }): Promise<Array<TriggerCheck & { job_id: number | null }>>;
+  /** Performance decay of a symbol's live predictions; `log` stores the check. */
+  detectDecay(symbol: string, options?: { multiplier?: number; nRecent?: number; log?: boolean }): Promise<DecayResult>;
+  /** The active alerts of every followed symbol; with `fire`, stored and sent to the webhook. */
+  alerts(options: { fire: boolean }): Promise<{ active: AlertCandidate[]; fired: AlertRow[] }>;
+  monitoringStatus(): Promise<MonitoringStatus<QueueState>>;
+  calibration(predictionSet?: string): Promise<CalibrationReport>;
+  /** Sets a symbol's current model back to a kept version; emits `lstm:model:rolled-back`. */
+  rollback(symbol: string, versionId: string): Promise<{ previous_version_id: string | null }>;
+  /** The weekly run over the followed symbols: retrain where stale, predict, write the signal, status, Excel and log files. */
   runWeeklyAnalysis(options?: WeeklyRunOptions): Promise<WeeklyRunResult>;
   getLatestSignals(): Promise<LatestSignals>;
   checkHealth(): Promise<SystemHealth>;
 }
 
+/** What exists only while the plugin is active. */
+interface Runtime {
+  host: Host;
+  store: Store;
+  predictor: Predictor;
+  queue: InProcessTrainingQueue;
+  alerts: AlertService;
+  /** Symbols followed, and those the feed failed to deliver at activation, with why. */
+  followed: string[];
+  feedErrors: Map<string, string>;
+  disposers: Disposer[];
+  /** Live bars and session closes are processed strictly in arrival order, one at a time. */
+  work: Promise<void>;
+}
+
+/** A manual training holds its symbol's lock at most this long (a crashed process's lock then expires). */
+const MANUAL_LOCK_TTL_MS = 6 * 3_600_000;
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
   const config = resolveConfig(input);
-  let store: Store | undefined;
-  let activeHost: Host | undefined;
-  let predictor: Predictor | undefined;
-  /** Symbols the plugin follows, and those the feed failed to deliver at activation, with why. */
-  let followed: string[] = [];
-  const feedErrors = new Map<string, string>();
-  let disposers: Disposer[] = [];
-  // Live bars are stored strictly in arrival order, one write at a time.
-  let writes: Promise<void> = Promise.resolve();
+  let runtime: Runtime | undefined;
 
   function emit<K extends keyof PluginEvents>(host: Host, event: K, payload: PluginEvents[K]): void {
     host.bus.emit(event, payload);
   }
 
-  function active(): { store: Store; host: Host; predictor: Predictor } {
-    if (!store || !activeHost || !predictor) throw new Error('lstm-signals is not active: activate it first');
-    return { store, host: activeHost, predictor };
+  function active(): Runtime {
+    if (!runtime) throw new Error('lstm-signals is not active: activate it first');
+    return runtime;
+  }
+
+  /** Runs `task` after everything queued before it; a failure is logged, never breaks the chain. */
+  function serialize(rt: Runtime, what: string, task: () => Promise<void>): void {
+    rt.work = rt.work.then(task).catch((error: unknown) => rt.host.logger.error(`lstm-signals: ${what} failed: ${message(error)}`));
   }
 
   function announce(host: Host, prediction: Prediction, predictionSet: string): void {
@@ -75,74 +121,141 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
     emit(host, 'lstm:signal', { signal: prediction.signal });
   }
 
+  function forwardQueueEvent(host: Host, event: TrainingQueueEvent): void {
+    const started = { symbol: event.job.symbol, mode: event.job.training_type as TrainingMode, trigger: event.job.trigger_type };
+    if (event.type === 'started') emit(host, 'lstm:training:started', started);
+    else if (event.type === 'progress') emit(host, 'lstm:training:progress', event.progress);
+    else if (event.type === 'failed') emit(host, 'lstm:training:failed', { ...started, error: event.error });
+    else announceTrained(host, started, event.summary);
+  }
+
+  function announceTrained(host: Host, started: TrainingStartedEvent, { previous_version_id, ...summary }: TrainingSummary): void {
+    emit(host, 'lstm:training:completed', { ...started, ...summary });
+    if (summary.deployed) emit(host, 'lstm:model:deployed', { symbol: started.symbol, version_id: summary.version_id, previous_version_id, reason: summary.reason });
+  }
+
+  async function fireAlerts(rt: Runtime, candidates: readonly AlertCandidate[]): Promise<AlertRow[]> {
+    const fired = await rt.alerts.fire(candidates);
+    for (const alert of fired) emit(rt.host, 'lstm:alert', { alert });
+    return fired;
+  }
+
+  async function ingestHistory(host: Host, bars: BarStore, symbols: readonly string[], feedErrors: Map<string, string>): Promise<void> {
+    for (const symbol of symbols) {
+      let report: BarsIngestedEvent;
+      try {
+        report = await ingestBars(bars, symbol, await host.bars.history(symbol, {}), { strict: config.strict_bars, origin: 'history' });
+      } catch (error) {
+        // One symbol the feed cannot deliver must not keep the others from being followed.
+        feedErrors.set(symbol, message(error));
+        host.logger.error(`lstm-signals: ${symbol}: no bars from the feed: ${message(error)}`);
+        report = { symbol, origin: 'history', rows: 0, inserted: 0, revised: 0, unchanged: 0, dropped: 0, rejected: false, problems: [], revisions: [], error: message(error) };
+      }
+      if (report.problems.length > 0) host.logger.warn(`lstm-signals: ${symbol}: ${report.dropped} bar(s) refused`, { problems: report.problems.length });
+      emit(host, 'lstm:bars:ingested', report);
+    }
+  }
+
   return {
     manifest,
     config,
     get store() {
-      return store;
+      return runtime?.store;
     },
-    idle: () => writes,
+    idle: async () => {
+      await runtime?.work;
+    },
+    trainingIdle: async () => {
+      await runtime?.queue.onIdle();
+    },
 
     async activate(host: Host) {
-      if (store) throw new Error('lstm-signals is already active; deactivate it first');
+      if (runtime) throw new Error('lstm-signals is already active; deactivate it first');
       if (!semver.satisfies(host.apiVersion, manifest.hostApi)) {
         throw new Error(`lstm-signals needs host API ${manifest.hostApi}; this host offers ${host.apiVersion}`);
       }
-      const opened = await Store.open({ url: config.db_url ?? process.env.LSTM_DB_URL, migrate: config.migrate_on_start });
-      store = opened;
-      activeHost = host;
-      predictor = new Predictor(opened, config);
-      const bars = new BarStore(opened);
-      host.logger.info('lstm-signals: store open', { dialect: opened.dialect });
+      const url = config.db_url ?? process.env.LSTM_DB_URL;
+      const store = await Store.open({ url, migrate: config.migrate_on_start });
+      host.logger.info('lstm-signals: store open', { dialect: store.dialect });
       await initBackend({ logger: host.logger });
-
+      const bars = new BarStore(store);
       const symbols = config.symbols.length > 0 ? config.symbols : await host.bars.symbols();
-      followed = symbols;
-      for (const symbol of symbols) {
-        let report: BarsIngestedEvent;
-        try {
-          report = await ingestBars(bars, symbol, await host.bars.history(symbol, {}), { strict: config.strict_bars, origin: 'history' });
-        } catch (error) {
-          // One symbol the feed cannot deliver must not keep the others from being followed.
-          const reason = error instanceof Error ? error.message : String(error);
-          feedErrors.set(symbol, reason);
-          host.logger.error(`lstm-signals: ${symbol}: no bars from the feed: ${reason}`);
-          report = { symbol, origin: 'history', rows: 0, inserted: 0, revised: 0, unchanged: 0, dropped: 0, rejected: false, problems: [], revisions: [], error: reason };
-        }
-        if (report.problems.length > 0) host.logger.warn(`lstm-signals: ${symbol}: ${report.dropped} bar(s) refused`, { problems: report.problems.length });
-        emit(host, 'lstm:bars:ingested', report);
-      }
+      const feedErrors = new Map<string, string>();
+      await ingestHistory(host, bars, symbols, feedErrors);
+
+      const rt: Runtime = {
+        host,
+        store,
+        predictor: new Predictor(store, config),
+        queue: new InProcessTrainingQueue({
+          store,
+          databaseUrl: url,
+          config,
+          logger: host.logger,
+          onEvent: (event) => forwardQueueEvent(host, event),
+        }),
+        alerts: new AlertService(store, deliverySettingsFromConfig(config), host.logger),
+        followed: symbols,
+        feedErrors,
+        disposers: [],
+        work: Promise.resolve(),
+      };
+      runtime = rt;
+      // Alerts a previous process stored but could not deliver.
+      void rt.alerts.redeliverPending().catch((error: unknown) => host.logger.warn(`lstm-signals: redelivering alerts failed: ${message(error)}`));
 
       const following = new Set(symbols);
       const onBar = ({ bar }: { bar: DailyBar }) => {
         if (!following.has(bar.symbol)) return;
-        writes = writes
-          .then(async () => emit(host, 'lstm:bars:ingested', await ingestBars(bars, bar.symbol, [bar], { strict: config.strict_bars, origin: 'live' })))
-          .catch((error: unknown) => host.logger.error(`lstm-signals: storing ${bar.symbol} ${bar.date} failed`, { error: String(error) }));
+        serialize(rt, `storing ${bar.symbol} ${bar.date}`, async () => {
+          emit(host, 'lstm:bars:ingested', await ingestBars(bars, bar.symbol, [bar], { strict: config.strict_bars, origin: 'live' }));
+        });
+      };
+      const onSessionClosed = ({ session, nextSession }: { session: string; nextSession?: string }) => {
+        serialize(rt, `session ${session}`, async () => {
+          const report = await processSession(
+            {
+              store,
+              config,
+              logger: host.logger,
+              predictor: rt.predictor,
+              queue: rt.queue,
+              alerts: { fire: (candidates) => fireAlerts(rt, candidates) },
+              predictionSet: LIVE_SET,
+              announce: (prediction) => announce(host, prediction, LIVE_SET),
+            },
+            symbols,
+            session,
+            nextSession,
+          );
+          emit(host, 'lstm:session:processed', report);
+        });
       };
       host.bus.on('host:bar', onBar);
-      disposers.push(() => host.bus.off('host:bar', onBar));
-
-      for (const route of buildRoutes({ bars })) disposers.push(host.registerRoute(route));
+      host.bus.on('host:session-closed', onSessionClosed);
+      rt.disposers.push(
+        () => host.bus.off('host:bar', onBar),
+        () => host.bus.off('host:session-closed', onSessionClosed),
+      );
+      for (const route of buildRoutes({ bars })) rt.disposers.push(host.registerRoute(route));
     },
 
     async deactivate() {
-      for (const dispose of disposers.reverse()) dispose();
-      disposers = [];
-      await writes;
-      predictor?.dispose();
-      predictor = undefined;
-      await store?.close();
-      store = undefined;
-      activeHost = undefined;
-      followed = [];
-      feedErrors.clear();
+      const rt = runtime;
+      if (!rt) return;
+      for (const dispose of rt.disposers.reverse()) dispose();
+      await rt.work;
+      await rt.queue.close();
+      await rt.alerts.close();
+      rt.predictor.dispose();
+      await rt.store.close();
+      runtime = undefined;
     },
 
     async predict(symbol, options = {}) {
-      const { host, predictor } = active();
-      const prediction = await predictor.predict(symbol, options);
-      announce(host, prediction, options.predictionSet ?? LIVE_SET);
+      const rt = active();
+      const prediction = await rt.predictor.predict(symbol, options);
+      announce(rt.host, prediction, options.predictionSet ?? LIVE_SET);
       return prediction;
     },
 
@@ -150,20 +263,80 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       return updateAccuracy(active().store, symbol, asOf, predictionSet);
     },
 
+    enqueueTraining(request) {
+      return active().queue.enqueue(request);
+    },
+
+    queueState() {
+      return active().queue.state();
+    },
+
+    async checkTriggers({ symbol, run }) {
+      const rt = active();
+      const results = [];
+      for (const s of symbol ? [symbol] : rt.followed) {
+        const check = await checkTriggers(rt.store, config, s, { record: run });
+        let jobId: number | null = null;
+        if (run && check.trigger && check.mode && check.recorded) {
+          jobId = (await rt.queue.enqueue({ symbol: s, mode: check.mode, trigger: check.trigger, session: check.session })).id;
+          await rt.store.repos.triggerDecision.update({ id: check.recorded.id }, { job_id: jobId });
+        }
+        results.push({ ...check, job_id: jobId });
+      }
+      return results;
+    },
+
+    detectDecay(symbol, options = {}) {
+      const settings = decaySettings(config);
+      return checkDecay(
+        active().store,
+        symbol,
+        { ...settings, ...(options.multiplier && { multiplier: options.multiplier }), ...(options.nRecent && { nRecent: options.nRecent }) },
+        { log: Boolean(options.log) },
+      );
+    },
+
+    async alerts({ fire }) {
+      const rt = active();
+      const candidates: AlertCandidate[] = [];
+      for (const symbol of rt.followed) {
+        const last = (await new BarStore(rt.store).load(symbol)).at(-1)?.date;
+        if (!last) continue;
+        candidates.push(...(await activeAlerts(rt.store, config, symbol, last, await checkDecay(rt.store, symbol, decaySettings(config)))));
+      }
+      return { active: candidates, fired: fire ? await fireAlerts(rt, candidates) : [] };
+    },
+
+    async monitoringStatus() {
+      const rt = active();
+      return monitoringStatus(rt.store, config, await rt.queue.state());
+    },
+
+    calibration(predictionSet = LIVE_SET) {
+      return calibrationReport(active().store, predictionSet);
+    },
+
+    async rollback(symbol, versionId) {
+      const rt = active();
+      const previous = (await new ModelRegistry(rt.store).promote(symbol, versionId)) ?? null;
+      emit(rt.host, 'lstm:model:rolled-back', { symbol, version_id: versionId, previous_version_id: previous });
+      return { previous_version_id: previous };
+    },
+
     runWeeklyAnalysis(options = {}) {
-      const { store, host } = active();
+      const rt = active();
       return runWeeklyAnalysis(
-        { store, config, logger: host.logger },
+        { store: rt.store, config, logger: rt.host.logger },
         {
-          symbols: followed,
-          unavailable: feedErrors,
+          symbols: rt.followed,
+          unavailable: rt.feedErrors,
           ...options,
           onTrainingProgress: (progress) => {
-            emit(host, 'lstm:training:progress', progress);
+            emit(rt.host, 'lstm:training:progress', progress);
             options.onTrainingProgress?.(progress);
           },
           onPrediction: (prediction) => {
-            announce(host, prediction, LIVE_SET);
+            announce(rt.host, prediction, LIVE_SET);
             options.onPrediction?.(prediction);
           },
         },
@@ -179,36 +352,28 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
     async train(command: TrainCommand) {
       const { store, host } = active();
       const started = { symbol: command.symbol, mode: command.mode, trigger: command.trigger ?? 'manual' };
-      const registry = new ModelRegistry(store);
-      const previous = (await registry.currentVersionId(command.symbol)) ?? null;
+      // The same per-symbol lock the queue takes: a manual training never overlaps a queued one.
+      const lock = new TrainingLock(store);
+      const owner = `manual:${process.pid}:${Date.now()}`;
+      if (!(await lock.acquire(command.symbol, owner, MANUAL_LOCK_TTL_MS))) {
+        throw new Error(`${command.symbol} is being trained by ${(await lock.holder(command.symbol))?.owner ?? 'another process'}; try again when it finishes`);
+      }
       emit(host, 'lstm:training:started', started);
       try {
-        const outcome = await new Trainer(store, host.logger).train({
-          ...started,
-          bars: await new BarStore(store).load(command.symbol),
-          start: command.start,
-          end: command.end,
-          featureNames: config.feature_names,
-          settings: config.training,
+        const { outcome, summary } = await trainJob(store, config, { ...started, start: command.start, end: command.end }, {
+          logger: host.logger,
           onProgress: (progress) => emit(host, 'lstm:training:progress', progress),
         });
-        emit(host, 'lstm:training:completed', {
-          ...started,
-          version_id: outcome.versionId,
-          deployed: outcome.deployed,
-          reason: outcome.reason,
-          holdout: outcome.holdout ?? null,
-          run_id: outcome.run.id,
-          duration_seconds: outcome.run.duration_seconds,
-        });
-        if (outcome.deployed) {
-          emit(host, 'lstm:model:deployed', { symbol: command.symbol, version_id: outcome.versionId, previous_version_id: previous, reason: outcome.reason });
-        }
+        announceTrained(host, started, summary);
         return outcome;
       } catch (error) {
-        emit(host, 'lstm:training:failed', { ...started, error: error instanceof Error ? error.message : String(error) });
+        emit(host, 'lstm:training:failed', { ...started, error: message(error) });
         throw error;
+      } finally {
+        await lock.release(command.symbol, owner);
       }
     },
   };
 }
+
+export type { SessionReport };

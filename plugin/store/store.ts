@@ -115,9 +115,21 @@ export class Store {
     return executed[executed.length - 1];
   }
 
-  /** Runs `work` in one transaction: all of it is stored, or none. */
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
+  /**
+   * Runs `work` in one transaction: all of it is stored, or none. On SQLite in WAL mode a transaction
+   * that read before another process committed cannot write (SQLITE_BUSY_SNAPSHOT, which the busy
+   * timeout does not cover); it is started again on a fresh snapshot, a few times.
+   */
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction(work);
+      } catch (error) {
+        const code = (error as { driverError?: { code?: string } }).driverError?.code ?? '';
+        if (this.dialect !== 'sqlite' || !code.startsWith('SQLITE_BUSY') || attempt === 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+      }
+    }
   }
 
   async close(): Promise<void> {

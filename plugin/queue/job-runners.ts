@@ -1,0 +1,73 @@
+/**
+ * Where a queued training runs. `child-process` (the default) forks `training-worker.ts` per job, so a fit
+ * never blocks this process's event loop and concurrent trainings use separate cores. `inline` trains in
+ * this process: the only choice for `sqlite::memory:`, which no other process can open, and it blocks the
+ * event loop while each fit runs.
+ */
+import { fork } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { PluginConfig } from '../config.js';
+import type { Logger } from '../host.js';
+import type { Store } from '../store/store.js';
+import type { TrainingProgress } from '../training/trainer.js';
+import { trainJob } from './train-job.js';
+import type { TrainingJobRequest, TrainingSummary } from './training-queue.js';
+import type { WorkerMessage, WorkerRequest } from './training-worker.js';
+
+export type RunnerKind = 'child-process' | 'inline';
+
+export interface RunHooks {
+  onProgress: (progress: TrainingProgress) => void;
+  /** Aborting stops a child-process training (the worker is killed); an inline one cannot be stopped. */
+  signal: AbortSignal;
+}
+
+export type JobRunner = (request: TrainingJobRequest, hooks: RunHooks) => Promise<TrainingSummary>;
+
+/** The worker died (crash, kill, lost lock) before reporting: unlike a training error, nothing recorded the failure. */
+export class WorkerExitError extends Error {
+  override name = 'WorkerExitError';
+}
+
+const WORKER = fileURLToPath(new URL('./training-worker.ts', import.meta.url));
+/** tsx's loader, resolved from this package so the worker runs whatever the host's working directory. */
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+export function inlineRunner(store: Store, config: PluginConfig, logger?: Logger): JobRunner {
+  return async (request, { onProgress }) => (await trainJob(store, config, request, { onProgress, logger })).summary;
+}
+
+export function childProcessRunner(databaseUrl: string | undefined, config: PluginConfig, logger?: Logger): JobRunner {
+  return (request, { onProgress, signal }) =>
+    new Promise((resolve, reject) => {
+      const child = fork(WORKER, {
+        execArgv: ['--import', TSX_LOADER],
+        // Structured clone keeps NaN metrics; the worker's stdout (TensorFlow.js notices) goes to stderr, never into a host's output.
+        serialization: 'advanced',
+        stdio: ['ignore', 2, 2, 'ipc'],
+      });
+      let result: Extract<WorkerMessage, { type: 'completed' | 'failed' }> | undefined;
+      const stop = () => child.kill();
+      signal.addEventListener('abort', stop, { once: true });
+      child.on('message', (message: WorkerMessage) => {
+        if (message.type === 'progress') onProgress(message.progress);
+        else if (message.type === 'log') logger?.[message.level](message.message, message.fields);
+        else result = message;
+      });
+      child.once('error', (error) => {
+        child.kill();
+        reject(new WorkerExitError(`training worker: ${error.message}`));
+      });
+      const settle = (code: number | null, exitSignal: NodeJS.Signals | null) => {
+        signal.removeEventListener('abort', stop);
+        if (result?.type === 'completed') resolve(result.summary);
+        else if (result?.type === 'failed') reject(new Error(result.error));
+        else if (signal.aborted) reject(new WorkerExitError(signal.reason instanceof Error ? signal.reason.message : String(signal.reason)));
+        else reject(new WorkerExitError(`the training worker exited (${exitSignal ?? `code ${code}`}) before reporting an outcome`));
+      };
+      // The process handle finishes closing on a later turn of the event loop: settle after it, so whoever awaited the job finds no handle left.
+      child.once('close', (code, exitSignal) => setTimeout(settle, 0, code, exitSignal));
+      child.send({ databaseUrl, config, request } satisfies WorkerRequest);
+    });
+}

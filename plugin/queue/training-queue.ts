@@ -1,0 +1,70 @@
+/**
+ * The training queue: trainings leave the signal path and run in the background, one at a time per symbol,
+ * a bounded number at once. Jobs and locks live in the database, so every process sharing it sees the same
+ * queue, whichever process or machine runs the jobs.
+ */
+import type { TrainingCompletedEvent, TrainingStartedEvent } from '../events.js';
+import type { TrainingJobRow } from '../store/entities.js';
+import type { TrainOutcome, TrainingMode, TrainingProgress } from '../training/trainer.js';
+
+export interface TrainingJobRequest {
+  symbol: string;
+  mode: TrainingMode;
+  /** What asked for it: manual, weekly, monthly, quarterly, performance_decay. */
+  trigger: string;
+  /** The session that asked for it (bar calendar); none for manual jobs. */
+  session?: string;
+  /** Narrow the symbol's stored bars, as `TrainRequest.start/end` do. */
+  start?: string;
+  end?: string;
+}
+
+/** What a finished training reports: the `lstm:training:completed` payload less the request, plus what `lstm:model:deployed` needs. */
+export interface TrainingSummary extends Omit<TrainingCompletedEvent, keyof TrainingStartedEvent> {
+  /** The symbol's current version before this training; null for its first model. */
+  previous_version_id: string | null;
+}
+
+/** The summary of a trainer's outcome, given the symbol's current version before the training. */
+export function summarizeTraining(outcome: TrainOutcome, previousVersionId: string | null): TrainingSummary {
+  return {
+    version_id: outcome.versionId,
+    deployed: outcome.deployed,
+    reason: outcome.reason,
+    holdout: outcome.holdout ?? null,
+    run_id: outcome.run.id,
+    duration_seconds: outcome.run.duration_seconds,
+    previous_version_id: previousVersionId,
+  };
+}
+
+export type TrainingQueueEvent =
+  | { type: 'started'; job: TrainingJobRow }
+  | { type: 'progress'; job: TrainingJobRow; progress: TrainingProgress }
+  | { type: 'completed'; job: TrainingJobRow; summary: TrainingSummary }
+  | { type: 'failed'; job: TrainingJobRow; error: string };
+
+export interface QueueState {
+  /** Trainings this queue instance runs at once. */
+  concurrency: number;
+  /** Every process's running jobs, oldest start first. */
+  running: TrainingJobRow[];
+  /** Every process's waiting jobs, in order of arrival. */
+  queued: TrainingJobRow[];
+  /** The last finished jobs (succeeded or failed), newest first. */
+  recent: TrainingJobRow[];
+}
+
+export interface TrainingQueue {
+  /** Stores the job and returns it at once, status 'queued'; never waits for the training. */
+  enqueue(request: TrainingJobRequest): Promise<TrainingJobRow>;
+  /** The queue as the database holds it, so any process sees the same. */
+  state(): Promise<QueueState>;
+  /** Resolves when nothing this instance accepted is queued or running. */
+  onIdle(): Promise<void>;
+  /** Stops taking work, waits for running jobs, and releases every timer, listener and child process. */
+  close(): Promise<void>;
+}
+
+/** How many finished jobs `state()` lists. */
+export const RECENT_JOBS = 20;

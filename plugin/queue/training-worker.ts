@@ -1,0 +1,62 @@
+/**
+ * A training in its own process (forked by the queue's child-process runner): it opens its own connection
+ * to the database, trains one job and reports progress, log lines and the outcome over IPC, then exits.
+ * A process of its own keeps the fit off the host's event loop and lets trainings use every core.
+ */
+import type { PluginConfig } from '../config.js';
+import type { Logger } from '../host.js';
+import { Store } from '../store/store.js';
+import type { TrainingProgress } from '../training/trainer.js';
+import { trainJob } from './train-job.js';
+import type { TrainingJobRequest, TrainingSummary } from './training-queue.js';
+
+/** The one message the parent sends. */
+export interface WorkerRequest {
+  /** The parent store's URL (undefined = the embedded default, resolved against the same working directory). */
+  databaseUrl: string | undefined;
+  /** The resolved plugin configuration: feature names and training settings. */
+  config: PluginConfig;
+  request: TrainingJobRequest;
+}
+
+export type WorkerMessage =
+  | { type: 'progress'; progress: TrainingProgress }
+  | { type: 'log'; level: keyof Logger; message: string; fields?: Record<string, unknown> }
+  | { type: 'completed'; summary: TrainingSummary }
+  | { type: 'failed'; error: string };
+
+const post = process.send?.bind(process);
+if (!post) throw new Error('training-worker.ts runs only as a child process of the training queue');
+
+function send(message: WorkerMessage): Promise<void> {
+  return new Promise((resolve, reject) => post!(message, undefined, {}, (error) => (error ? reject(error) : resolve())));
+}
+
+const logger: Logger = {
+  debug: (message, fields) => void send({ type: 'log', level: 'debug', message, fields }),
+  info: (message, fields) => void send({ type: 'log', level: 'info', message, fields }),
+  warn: (message, fields) => void send({ type: 'log', level: 'warn', message, fields }),
+  error: (message, fields) => void send({ type: 'log', level: 'error', message, fields }),
+};
+
+async function work({ databaseUrl, config, request }: WorkerRequest): Promise<void> {
+  let result: WorkerMessage;
+  try {
+    // The parent has migrated the database already.
+    const store = await Store.open({ url: databaseUrl, migrate: false });
+    try {
+      const { summary } = await trainJob(store, config, request, { onProgress: (progress) => void send({ type: 'progress', progress }), logger });
+      result = { type: 'completed', summary };
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    result = { type: 'failed', error: error instanceof Error ? error.message : String(error) };
+  }
+  await send(result);
+  process.exit(0);
+}
+
+// A parent that is gone can no longer record the outcome or renew the lock: stop, and let the lock expire.
+process.once('disconnect', () => process.exit(1));
+process.once('message', (message) => void work(message as WorkerRequest));

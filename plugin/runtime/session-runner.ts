@@ -1,0 +1,100 @@
+/**
+ * What happens when a session closes — the same for live trading and a backtest's simulated clock:
+ * for each followed symbol, predict and emit the signal, backfill the accuracy that has come due, check
+ * the triggers and queue the training they ask for, and raise the alerts that are active.
+ */
+import { MoreThan } from 'typeorm';
+import { updateAccuracy } from '../accuracy/backfill.js';
+import type { PluginConfig } from '../config.js';
+import type { Logger } from '../host.js';
+import { activeAlerts } from '../monitoring/alert-input.js';
+import type { AlertService } from '../monitoring/alert-service.js';
+import type { TrainingQueue } from '../queue/training-queue.js';
+import type { Prediction, Predictor } from '../signals/predictor.js';
+import type { Signal } from '../signals/signal.js';
+import { BarStore } from '../store/bar-store.js';
+import type { Store } from '../store/store.js';
+import { checkTriggers } from '../triggers/trigger-check.js';
+import type { TriggerType } from '../triggers/trigger-rules.js';
+
+export interface SymbolSessionReport {
+  symbol: string;
+  /** Null when the symbol has no bar on the session (or its prediction failed: see `error`). */
+  signal: Signal | null;
+  backfilled: number;
+  trigger: TriggerType | null;
+  training_type: string | null;
+  trigger_reason: string | null;
+  job_id: number | null;
+  alerts: string[];
+  error: string | null;
+}
+
+export interface SessionReport {
+  session: string;
+  symbols: SymbolSessionReport[];
+}
+
+export interface SessionRunnerDeps {
+  store: Store;
+  config: PluginConfig;
+  logger: Logger;
+  predictor: Predictor;
+  queue: TrainingQueue;
+  alerts: Pick<AlertService, 'fire'>;
+  predictionSet: string;
+  /** Called with every prediction, to emit `lstm:prediction` and `lstm:signal`. */
+  announce: (prediction: Prediction) => void;
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+async function processSymbol(deps: SessionRunnerDeps, symbol: string, session: string, nextSession?: string): Promise<SymbolSessionReport> {
+  const { store, config } = deps;
+  const report: SymbolSessionReport = { symbol, signal: null, backfilled: 0, trigger: null, training_type: null, trigger_reason: null, job_id: null, alerts: [], error: null };
+  const bars = await new BarStore(store).load(symbol, { to: session });
+  if (bars[bars.length - 1]?.date !== session) return { ...report, error: `${symbol}: no bar on ${session}` };
+
+  const prediction = await deps.predictor.predictFromBars(symbol, bars, { predictionSet: deps.predictionSet });
+  deps.announce(prediction);
+  report.signal = prediction.signal;
+  report.backfilled = (await updateAccuracy(store, symbol, session, deps.predictionSet)).written.length;
+
+  const check = await checkTriggers(store, config, symbol, { session, nextSession, record: config.triggers.enabled });
+  if (config.triggers.enabled && check.trigger && check.mode && check.recorded) {
+    const lookback = config.triggers.lookback_sessions;
+    const job = await deps.queue.enqueue({
+      symbol,
+      mode: check.mode,
+      trigger: check.trigger,
+      session,
+      ...(lookback && check.mode !== 'incremental' && { start: bars[Math.max(0, bars.length - lookback)]!.date }),
+    });
+    await store.repos.triggerDecision.update({ id: check.recorded.id }, { job_id: job.id });
+    report.job_id = job.id;
+  }
+  Object.assign(report, { trigger: check.trigger, training_type: check.mode, trigger_reason: check.reason });
+
+  // Raise only alerts not already raised within the cool-down: a standing condition is reported once, not every session.
+  const since = new Date(Date.now() - config.alerts.cooldown_hours * 3_600_000);
+  const fresh = [];
+  for (const candidate of await activeAlerts(store, config, symbol, session, check.decay)) {
+    if (!(await store.repos.alert.existsBy({ dedupe_key: candidate.dedupe_key, created_at: MoreThan(since) }))) fresh.push(candidate);
+  }
+  report.alerts = (await deps.alerts.fire(fresh)).map((a) => a.alert_type);
+  return report;
+}
+
+export async function processSession(deps: SessionRunnerDeps, symbols: readonly string[], session: string, nextSession?: string): Promise<SessionReport> {
+  const reports: SymbolSessionReport[] = [];
+  for (const symbol of symbols) {
+    try {
+      reports.push(await processSymbol(deps, symbol, session, nextSession));
+    } catch (error) {
+      // One symbol's failure (say, no forecast at all) must not cost the others their signals.
+      deps.logger.error(`lstm-signals: session ${session}: ${symbol}: ${message(error)}`);
+      reports.push({ symbol, signal: null, backfilled: 0, trigger: null, training_type: null, trigger_reason: null, job_id: null, alerts: [], error: message(error) });
+    }
+  }
+  return { session, symbols: reports };
+}
