@@ -23,6 +23,8 @@ export interface SymbolSessionReport {
   signal: Signal | null;
   backfilled: number;
   trigger: TriggerType | null;
+  /** Every trigger that fired this session, in priority order. */
+  trigger_candidates: TriggerType[];
   training_type: string | null;
   trigger_reason: string | null;
   job_id: number | null;
@@ -47,11 +49,15 @@ export interface SessionRunnerDeps {
   announce: (prediction: Prediction) => void;
 }
 
+function emptyReport(symbol: string): SymbolSessionReport {
+  return { symbol, signal: null, backfilled: 0, trigger: null, trigger_candidates: [], training_type: null, trigger_reason: null, job_id: null, alerts: [], error: null };
+}
+
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 async function processSymbol(deps: SessionRunnerDeps, symbol: string, session: string, nextSession?: string): Promise<SymbolSessionReport> {
   const { store, config } = deps;
-  const report: SymbolSessionReport = { symbol, signal: null, backfilled: 0, trigger: null, training_type: null, trigger_reason: null, job_id: null, alerts: [], error: null };
+  const report = emptyReport(symbol);
   const bars = await new BarStore(store).load(symbol, { to: session });
   if (bars[bars.length - 1]?.date !== session) return { ...report, error: `${symbol}: no bar on ${session}` };
 
@@ -73,7 +79,7 @@ async function processSymbol(deps: SessionRunnerDeps, symbol: string, session: s
     await store.repos.triggerDecision.update({ id: check.recorded.id }, { job_id: job.id });
     report.job_id = job.id;
   }
-  Object.assign(report, { trigger: check.trigger, training_type: check.mode, trigger_reason: check.reason });
+  Object.assign(report, { trigger: check.trigger, trigger_candidates: check.candidates, training_type: check.mode, trigger_reason: check.reason });
 
   // Raise only alerts not already raised within the cool-down: a standing condition is reported once, not every session.
   const since = new Date(Date.now() - config.alerts.cooldown_hours * 3_600_000);
@@ -93,7 +99,7 @@ export async function processSession(deps: SessionRunnerDeps, symbols: readonly 
     } catch (error) {
       // One symbol's failure (say, no forecast at all) must not cost the others their signals.
       deps.logger.error(`lstm-signals: session ${session}: ${symbol}: ${message(error)}`);
-      reports.push({ symbol, signal: null, backfilled: 0, trigger: null, training_type: null, trigger_reason: null, job_id: null, alerts: [], error: message(error) });
+      reports.push({ ...emptyReport(symbol), error: message(error) });
     }
   }
   return { session, symbols: reports };
