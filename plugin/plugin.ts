@@ -66,8 +66,11 @@ export interface LstmSignalsPlugin extends PluginInstance<Manifest> {
   checkTriggers(options: { symbol?: string; run: boolean }): Promise<Array<TriggerCheck & { job_id: number | null }>>;
   /** Performance decay of a symbol's live predictions; `log` stores the check. */
   detectDecay(symbol: string, options?: { multiplier?: number; nRecent?: number; log?: boolean }): Promise<DecayResult>;
-  /** The active alerts of every followed symbol; with `fire`, stored and sent to the webhook. */
-  alerts(options: { fire: boolean }): Promise<{ active: AlertCandidate[]; fired: AlertRow[] }>;
+  /**
+   * The active alerts of every followed symbol; with `fire`, stored and sent to the webhook in the
+   * background — or, with `waitForDelivery`, returned once every delivery has ended (rows re-read).
+   */
+  alerts(options: { fire: boolean; waitForDelivery?: boolean }): Promise<{ active: AlertCandidate[]; fired: AlertRow[] }>;
   monitoringStatus(): Promise<MonitoringStatus<QueueState>>;
   calibration(predictionSet?: string): Promise<CalibrationReport>;
   /** Sets a symbol's current model back to a kept version; emits `lstm:model:rolled-back`. */
@@ -179,9 +182,11 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       host.logger.info('lstm-signals: store open', { dialect: store.dialect });
       await initBackend({ logger: host.logger });
       const bars = new BarStore(store);
-      const symbols = config.symbols.length > 0 ? config.symbols : await host.bars.symbols();
+      // Followed: the configured symbols, else the feed's, else (a host with no feed) those already stored.
+      const fromFeed = config.symbols.length > 0 ? config.symbols : await host.bars.symbols();
+      const symbols = fromFeed.length > 0 ? fromFeed : (await bars.coverage()).map((c) => c.symbol);
       const feedErrors = new Map<string, string>();
-      await ingestHistory(host, bars, symbols, feedErrors);
+      await ingestHistory(host, bars, fromFeed, feedErrors);
 
       const rt: Runtime = {
         host,
@@ -296,7 +301,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       );
     },
 
-    async alerts({ fire }) {
+    async alerts({ fire, waitForDelivery }) {
       const rt = active();
       const candidates: AlertCandidate[] = [];
       for (const symbol of rt.followed) {
@@ -304,7 +309,12 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
         if (!last) continue;
         candidates.push(...(await activeAlerts(rt.store, config, symbol, last, await checkDecay(rt.store, symbol, decaySettings(config)))));
       }
-      return { active: candidates, fired: fire ? await fireAlerts(rt, candidates) : [] };
+      let fired = fire ? await fireAlerts(rt, candidates) : [];
+      if (waitForDelivery && fired.length > 0) {
+        await rt.alerts.idle();
+        fired = await rt.store.repos.alert.find({ where: fired.map((a) => ({ id: a.id })), order: { id: 'ASC' } });
+      }
+      return { active: candidates, fired };
     },
 
     async monitoringStatus() {

@@ -7,7 +7,7 @@ import { testDatabases } from './support/databases.js';
 
 describe('lstm-signals --help', () => {
   const cwd = tmpdir();
-  it.each([[[]], [['ingest']], [['migrate']], [['bars']], [['bars', 'check']], [['features']], [['train']], [['spec']], [['versions']], [['rollback']], [['weekly']], [['predict']], [['health']]])('documents %j', async (command) => {
+  it.each([[[]], [['ingest']], [['migrate']], [['bars']], [['bars', 'check']], [['features']], [['train']], [['spec']], [['versions']], [['rollback']], [['weekly']], [['predict']], [['health']], [['check-triggers']], [['status']], [['decay']], [['alerts']], [['calibration']]])('documents %j', async (command) => {
     const { code, stdout } = await runCli([...command, '--help'], { cwd });
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: lstm-signals/);
@@ -119,6 +119,21 @@ describe('weekly, predict and health from the command line', () => {
     expect(noModel.stderr).toMatch(/no model could forecast SPX at 2019-12-31: lstm: model SPX-\S+ was trained on data through 2020-04-17, after 2019-12-31/);
     const fallback = JSON.parse((await runCli(['predict', '--symbol', 'SPX', '--as-of', '2019-12-31', '--json'], { cwd })).stdout);
     expect(fallback).toMatchObject({ created: true, signal: { as_of: '2019-12-31', source: 'arima' } });
+
+    // 2020-04-17 is a Friday: the weekly trigger asks for an incremental training, run in a child process.
+    const report = JSON.parse((await runCli(['check-triggers'], { cwd })).stdout);
+    expect(report.checks.map((c: { symbol: string; trigger: string; mode: string; recorded: unknown }) => [c.symbol, c.trigger, c.mode, c.recorded])).toEqual([['SPX', 'weekly', 'incremental', null]]);
+    const ran = JSON.parse((await runCli(['check-triggers', '--run', '--config', 'tiny.json'], { cwd })).stdout);
+    expect(ran.checks[0]).toMatchObject({ trigger: 'weekly', recorded: { session: '2020-04-17', trigger_type: 'weekly' } });
+    expect(ran.queue.recent[0]).toMatchObject({ id: ran.checks[0].job_id, symbol: 'SPX', training_type: 'incremental', status: 'succeeded' });
+    const again = JSON.parse((await runCli(['check-triggers', '--run'], { cwd })).stdout);
+    expect(again.checks[0]).toMatchObject({ trigger: null, job_id: null, reason: 'a training was already decided for 2020-04-17: at most one per session' });
+
+    const status = JSON.parse((await runCli(['status'], { cwd })).stdout);
+    expect(status.symbols[0]).toMatchObject({ symbol: 'SPX', current_version: ran.queue.recent[0].version_id, predictions_last_7_days: 1 });
+    expect(status.queue).toMatchObject({ concurrency: 2, running: [], queued: [] });
+    const calibration = JSON.parse((await runCli(['calibration'], { cwd })).stdout);
+    expect(Object.keys(calibration.overall.by_confidence)).toEqual(['1', '2', '3', '4', '5']);
   });
 });
 

@@ -6,6 +6,7 @@ import { registerFeaturesCommand } from './commands/features.js';
 import { registerHealthCommand } from './commands/health.js';
 import { registerIngestCommand } from './commands/ingest.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerMonitoringCommands } from './commands/monitoring.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerSpecCommand } from './commands/spec.js';
 import { registerTrainCommand } from './commands/train.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerWeeklyCommand(program);
   registerPredictCommand(program);
   registerHealthCommand(program);
+  registerMonitoringCommands(program);
   registerIngestCommand(program);
   registerMigrateCommand(program);
   registerBarsCommands(program);
