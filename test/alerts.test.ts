@@ -1,7 +1,7 @@
 import { createHook } from 'node:async_hooks';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../plugin/config.js';
 import type { Logger } from '../plugin/host.js';
 import {
@@ -15,8 +15,7 @@ import {
   type DecaySummary,
 } from '../plugin/monitoring/alert-rules.js';
 import { AlertService, deliverySettingsFromConfig, webhookBody, type AlertDeliverySettings } from '../plugin/monitoring/alert-service.js';
-import { Store } from '../plugin/store/store.js';
-import { testDatabases } from './support/databases.js';
+import { testDatabases, useTestStore } from './support/databases.js';
 
 const settings: AlertSettings = {
   max_days_without_training: 30,
@@ -275,27 +274,17 @@ function watchServiceTimers(): { live: () => number; stop: () => void } {
 }
 
 describe.each(testDatabases)('alert delivery on $name', (db) => {
-  let store: Store;
-  let drop: () => Promise<void>;
+  const testStore = useTestStore(db);
   const fast = { timeout_ms: 200, retries: 3, backoff_ms: 20, cooldown_hours: 6 };
   /** Each test alerts on its own symbol, so the cool-down of one never touches another. */
   const alertFor = (symbol: string) => checkAlerts({ ...quiet, symbol, training_failures: 3 }, settings);
-  const stored = (id: number) => store.repos.alert.findOneByOrFail({ id });
+  const stored = (id: number) => testStore().repos.alert.findOneByOrFail({ id });
 
   function service(delivery: Partial<AlertDeliverySettings>, now?: () => Date) {
     const { logger, lines } = recordingLogger();
-    return { alerts: new AlertService(store, { ...fast, ...delivery }, logger, now), lines };
+    return { alerts: new AlertService(testStore(), { ...fast, ...delivery }, logger, now), lines };
   }
 
-  beforeAll(async () => {
-    const created = await db.create();
-    drop = created.drop;
-    store = await Store.open({ url: created.url });
-  });
-  afterAll(async () => {
-    await store.close();
-    await drop();
-  });
 
   it('(a) delivers once, with the documented JSON body', async () => {
     const hook = await startWebhook([200]);
@@ -472,7 +461,7 @@ describe.each(testDatabases)('alert delivery on $name', (db) => {
     expect(await stored(left!.id)).toMatchObject({ delivery_status: 'pending', delivery_attempts: 0 });
     // Rows of a process that died after one attempt each.
     const died = (symbol: string) =>
-      store.repos.alert.save({ ...toRow(alertFor(symbol)[0]!), delivery_status: 'pending', delivery_attempts: 1, last_error: 'attempt 1: HTTP 502 Bad Gateway' });
+      testStore().repos.alert.save({ ...toRow(alertFor(symbol)[0]!), delivery_status: 'pending', delivery_attempts: 1, last_error: 'attempt 1: HTTP 502 Bad Gateway' });
     const midway = await died('HHJ');
     const alreadySent = await died('HHI');
 

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelBlobError, ModelRegistry, newVersionId, sha256 } from '../plugin/registry/model-registry.js';
 import { TrainingLog } from '../plugin/registry/training-log.js';
-import { Store } from '../plugin/store/store.js';
-import { testDatabases } from './support/databases.js';
+import { testDatabases, useTestStore } from './support/databases.js';
 
 describe('newVersionId', () => {
   it('is sortable by time, names the symbol and fits the column', () => {
@@ -14,8 +13,7 @@ describe('newVersionId', () => {
 });
 
 describe.each(testDatabases)('model registry on $name', (db) => {
-  let store: Store;
-  let drop: () => Promise<void>;
+  const testStore = useTestStore(db);
   let registry: ModelRegistry;
   const blobs = new Map<string, Buffer>();
   let clock = Date.parse('2024-01-01T00:00:00Z');
@@ -32,14 +30,7 @@ describe.each(testDatabases)('model registry on $name', (db) => {
   }
 
   beforeAll(async () => {
-    const created = await db.create();
-    drop = created.drop;
-    store = await Store.open({ url: created.url });
-    registry = new ModelRegistry(store);
-  });
-  afterAll(async () => {
-    await store.close();
-    await drop();
+    registry = new ModelRegistry(testStore());
   });
 
   it('saves a version that is not current until promoted, with its checksum', async () => {
@@ -70,7 +61,7 @@ describe.each(testDatabases)('model registry on $name', (db) => {
 
   it('detects a corrupted blob and never promotes it', async () => {
     const v = await saveVersion('CCC');
-    await store.repos.modelVersion.update({ version_id: v }, { model_blob: Buffer.concat([blobs.get(v)!.subarray(0, 2047), Buffer.from([0])]) });
+    await testStore().repos.modelVersion.update({ version_id: v }, { model_blob: Buffer.concat([blobs.get(v)!.subarray(0, 2047), Buffer.from([0])]) });
     const failure = await registry.loadBlob(v).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ModelBlobError);
     expect(failure).toMatchObject({ reason: 'checksum_mismatch', versionId: v });
@@ -93,7 +84,7 @@ describe.each(testDatabases)('model registry on $name', (db) => {
   });
 
   it('records runs and failures', async () => {
-    const log = new TrainingLog(store);
+    const log = new TrainingLog(testStore());
     await log.recordRun({
       version_id: null, symbol: 'EEE', training_type: 'fast', trigger_type: 'manual', data_start: '2000-01-03', data_end: '2020-04-17',
       params_json: { lr: 5e-4 }, metrics_json: null, validation_deployed: false, validation_reason: 'not better', holdout_metrics_json: { f1: 0.4 }, duration_seconds: 3.5,

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Store } from '../plugin/store/store.js';
 import { TABLES } from '../plugin/store/entities.js';
 import { BarStore } from '../plugin/store/bar-store.js';
-import { describeMysql, testDatabases, createScratchMysqlDatabase } from './support/databases.js';
+import { describeMysql, testDatabases, createScratchMysqlDatabase, useTestStore } from './support/databases.js';
 
 const ALL_TABLES = Object.values(TABLES).sort();
 const MIGRATIONS = ['InitialSchema1763700000000', 'RuntimeTables1763800000000'];
@@ -20,40 +20,30 @@ async function tablesIn(store: Store): Promise<string[]> {
 }
 
 describe.each(testDatabases)('store on $name', (db) => {
-  let store: Store;
-  let drop: () => Promise<void>;
+  const testStore = useTestStore(db);
 
-  beforeAll(async () => {
-    const created = await db.create();
-    drop = created.drop;
-    store = await Store.open({ url: created.url });
-  });
-  afterAll(async () => {
-    await store.close();
-    await drop();
-  });
 
   it('creates every table, and the entities agree with the migrated schema exactly', async () => {
-    expect(await tablesIn(store)).toEqual(ALL_TABLES);
-    expect(await store.pendingMigrations()).toEqual([]);
-    const diff = await store.dataSource.driver.createSchemaBuilder().log();
+    expect(await tablesIn(testStore())).toEqual(ALL_TABLES);
+    expect(await testStore().pendingMigrations()).toEqual([]);
+    const diff = await testStore().dataSource.driver.createSchemaBuilder().log();
     expect(diff.upQueries.map((q) => q.query)).toEqual([]);
   });
 
   it('migrates down to nothing and up again', async () => {
-    expect(await store.revertLast()).toBe('RuntimeTables1763800000000');
-    expect(await tablesIn(store)).toEqual(ALL_TABLES.filter((t) => !['lstm_training_lock', 'lstm_training_job', 'lstm_performance_check', 'lstm_trigger_decision'].includes(t)));
-    expect(await store.revertLast()).toBe('InitialSchema1763700000000');
-    expect(await tablesIn(store)).toEqual([]);
-    expect(await store.revertLast()).toBeUndefined();
-    expect(await store.pendingMigrations()).toEqual(MIGRATIONS);
-    expect(await store.migrate()).toEqual(MIGRATIONS);
-    expect(await tablesIn(store)).toEqual(ALL_TABLES);
-    expect(await store.migrate()).toEqual([]);
+    expect(await testStore().revertLast()).toBe('RuntimeTables1763800000000');
+    expect(await tablesIn(testStore())).toEqual(ALL_TABLES.filter((t) => !['lstm_training_lock', 'lstm_training_job', 'lstm_performance_check', 'lstm_trigger_decision'].includes(t)));
+    expect(await testStore().revertLast()).toBe('InitialSchema1763700000000');
+    expect(await tablesIn(testStore())).toEqual([]);
+    expect(await testStore().revertLast()).toBeUndefined();
+    expect(await testStore().pendingMigrations()).toEqual(MIGRATIONS);
+    expect(await testStore().migrate()).toEqual(MIGRATIONS);
+    expect(await tablesIn(testStore())).toEqual(ALL_TABLES);
+    expect(await testStore().migrate()).toEqual([]);
   });
 
   it('round-trips a row of every entity', async () => {
-    const { repos } = store;
+    const { repos } = testStore();
     const at = new Date('2024-03-28T21:15:42.123Z');
     const blob = randomBytes(4096);
 
@@ -120,18 +110,18 @@ describe.each(testDatabases)('store on $name', (db) => {
   });
 
   it('refuses to delete the current version and to log the same prediction twice', async () => {
-    await expect(store.repos.modelVersion.delete({ version_id: 'SPX_20240328T211542_ab12' })).rejects.toThrow();
+    await expect(testStore().repos.modelVersion.delete({ version_id: 'SPX_20240328T211542_ab12' })).rejects.toThrow();
     await expect(
-      store.repos.predictionLog.insert({
+      testStore().repos.predictionLog.insert({
         symbol: 'SPX', predict_date: '2024-03-28', direction: 0, magnitude: -0.01, prob_up: 0.4,
         model_version_id: 'SPX_20240328T211542_ab12', source: 'lstm', signal_json: null,
       }),
     ).rejects.toThrow();
-    expect(await store.repos.predictionLog.countBy({ symbol: 'SPX' })).toBe(1);
+    expect(await testStore().repos.predictionLog.countBy({ symbol: 'SPX' })).toBe(1);
   });
 
   it('ingests bars in one transaction, reporting revisions, and keeps all or nothing', async () => {
-    const bars = new BarStore(store);
+    const bars = new BarStore(testStore());
     const day = (date: string, close: number) => ({ symbol: 'ABC', date, open: close, high: close + 1, low: close - 1, close, volume: 1000 });
     expect(await bars.ingest([day('2024-01-02', 10), day('2024-01-03', 11)])).toEqual({ inserted: 2, revised: 0, unchanged: 0, revisions: [] });
     const second = await bars.ingest([day('2024-01-03', 11.5), day('2024-01-04', 12), day('2024-01-02', 10)]);

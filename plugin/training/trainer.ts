@@ -76,7 +76,7 @@ export class Trainer {
   private readonly log: TrainingLog;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly logger?: Logger,
   ) {
     this.registry = new ModelRegistry(store);

@@ -2,7 +2,8 @@
  * Which databases a suite runs against. SQLite always; MariaDB/MySQL when LSTM_TEST_MYSQL_URL is set.
  * Under CI=true the MySQL URL is required: a CI run that would skip the MySQL suites fails instead.
  */
-import { describe } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { Store } from '../../plugin/store/store.js';
 
 export const mysqlUrl = process.env.LSTM_TEST_MYSQL_URL || undefined;
 
@@ -54,5 +55,27 @@ export async function createScratchMysqlDatabase(): Promise<{ url: string; drop:
       await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await admin.end();
     },
+  };
+}
+
+/**
+ * A store on a fresh database of `db` for the enclosing suite: opened (and migrated) before its tests,
+ * closed and dropped after them. Call the returned function inside tests to get it.
+ */
+export function useTestStore(db: TestDatabase): () => Store {
+  let store: Store | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const created = await db.create();
+    drop = created.drop;
+    store = await Store.open({ url: created.url });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await drop?.();
+  });
+  return () => {
+    if (!store) throw new Error('the test store is opened in beforeAll');
+    return store;
   };
 }
