@@ -1,5 +1,6 @@
 /** Every migration, oldest first. Listed explicitly so they load the same under tsx, vitest and a build. */
 import { InitialSchema1763700000000 } from './1763700000000-InitialSchema.js';
 import { RuntimeTables1763800000000 } from './1763800000000-RuntimeTables.js';
+import { Backtests1763900000000 } from './1763900000000-Backtests.js';
 
-export const migrations = [InitialSchema1763700000000, RuntimeTables1763800000000];
+export const migrations = [InitialSchema1763700000000, RuntimeTables1763800000000, Backtests1763900000000];

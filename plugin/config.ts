@@ -49,6 +49,7 @@ export interface AlertsConfig {
 
 export interface TriggerSettings {
   enabled: boolean;
+  runner: 'child-process' | 'inline';
   full_mode: 'full' | 'fast';
   lookback_sessions: number | null;
   concurrency: number;
@@ -70,6 +71,7 @@ export interface PluginConfig {
   alerts: AlertsConfig;
   weekly: WeeklySettings;
   triggers: TriggerSettings;
+  prediction_set: string;
   signals: GradingRulesConfig;
 }
 

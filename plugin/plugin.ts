@@ -196,6 +196,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
           store,
           databaseUrl: url,
           config,
+          runner: url?.includes(':memory:') ? 'inline' : config.triggers.runner,
           logger: host.logger,
           onEvent: (event) => forwardQueueEvent(host, event),
         }),
@@ -226,8 +227,8 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
               predictor: rt.predictor,
               queue: rt.queue,
               alerts: { fire: (candidates) => fireAlerts(rt, candidates) },
-              predictionSet: LIVE_SET,
-              announce: (prediction) => announce(host, prediction, LIVE_SET),
+              predictionSet: config.prediction_set,
+              announce: (prediction) => announce(host, prediction, config.prediction_set),
             },
             symbols,
             session,
@@ -259,8 +260,9 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
 
     async predict(symbol, options = {}) {
       const rt = active();
-      const prediction = await rt.predictor.predict(symbol, options);
-      announce(rt.host, prediction, options.predictionSet ?? LIVE_SET);
+      const predictionSet = options.predictionSet ?? config.prediction_set;
+      const prediction = await rt.predictor.predict(symbol, { ...options, predictionSet });
+      announce(rt.host, prediction, predictionSet);
       return prediction;
     },
 
@@ -322,7 +324,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       return monitoringStatus(rt.store, config, await rt.queue.state());
     },
 
-    calibration(predictionSet = LIVE_SET) {
+    calibration(predictionSet = config.prediction_set) {
       return calibrationReport(active().store, predictionSet);
     },
 

@@ -149,13 +149,15 @@ describe.each(testDatabases)('migrate on $name', (db) => {
   afterAll(async () => drop());
 
   it('applies, reports, reverts and re-applies the schema', async () => {
-    const both = (state: string) => `${state}  InitialSchema1763700000000\n${state}  RuntimeTables1763800000000\n`;
+    const both = (state: string) => `${state}  InitialSchema1763700000000\n${state}  RuntimeTables1763800000000\n${state}  Backtests1763900000000\n`;
     expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(both('pending'));
     expect((await runCli(['migrate', '--db', url], { cwd })).stdout).toBe(both('applied'));
     expect((await runCli(['migrate'], { cwd, env: { LSTM_DB_URL: url } })).stdout).toMatch(/^schema up to date on /);
     expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(both('applied'));
-    expect((await runCli(['migrate', '--revert', '--db', url], { cwd })).stdout).toMatch(/^reverted RuntimeTables1763800000000 on /);
-    expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe('applied  InitialSchema1763700000000\npending  RuntimeTables1763800000000\n');
+    expect((await runCli(['migrate', '--revert', '--db', url], { cwd })).stdout).toMatch(/^reverted Backtests1763900000000 on /);
+    expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(
+      'applied  InitialSchema1763700000000\napplied  RuntimeTables1763800000000\npending  Backtests1763900000000\n',
+    );
     expect((await runCli(['migrate', '--revert', '--all', '--db', url], { cwd })).stdout).toMatch(/^reverted InitialSchema1763700000000 on /);
     expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(both('pending'));
   });

@@ -6,7 +6,7 @@ import { BarStore } from '../plugin/store/bar-store.js';
 import { describeMysql, testDatabases, createScratchMysqlDatabase, useTestStore } from './support/databases.js';
 
 const ALL_TABLES = Object.values(TABLES).sort();
-const MIGRATIONS = ['InitialSchema1763700000000', 'RuntimeTables1763800000000'];
+const MIGRATIONS = ['InitialSchema1763700000000', 'RuntimeTables1763800000000', 'Backtests1763900000000'];
 
 async function tablesIn(store: Store): Promise<string[]> {
   const runner = store.dataSource.createQueryRunner();
@@ -31,8 +31,9 @@ describe.each(testDatabases)('store on $name', (db) => {
   });
 
   it('migrates down to nothing and up again', async () => {
+    expect(await testStore().revertLast()).toBe('Backtests1763900000000');
     expect(await testStore().revertLast()).toBe('RuntimeTables1763800000000');
-    expect(await tablesIn(testStore())).toEqual(ALL_TABLES.filter((t) => !['lstm_training_lock', 'lstm_training_job', 'lstm_performance_check', 'lstm_trigger_decision'].includes(t)));
+    expect(await tablesIn(testStore())).toEqual(ALL_TABLES.filter((t) => !['lstm_backtest', 'lstm_training_lock', 'lstm_training_job', 'lstm_performance_check', 'lstm_trigger_decision'].includes(t)));
     expect(await testStore().revertLast()).toBe('InitialSchema1763700000000');
     expect(await tablesIn(testStore())).toEqual([]);
     expect(await testStore().revertLast()).toBeUndefined();

@@ -3,7 +3,6 @@ import type { PluginConfig } from '../config.js';
 import { checkModelHealth } from '../forecasting/lstm-forecaster.js';
 import { ModelRegistry } from '../registry/model-registry.js';
 import { TrainingLog } from '../registry/training-log.js';
-import { LIVE_SET } from '../signals/prediction-log.js';
 import type { Store } from '../store/store.js';
 import { accuracyRecordsNeeded, alertSettingsFromConfig, checkAlerts, type AlertCandidate, type AlertInput } from './alert-rules.js';
 import type { DecayResult } from './decay.js';
@@ -12,7 +11,7 @@ export async function gatherAlertInput(store: Store, config: PluginConfig, symbo
   const registry = new ModelRegistry(store);
   const health = await checkModelHealth(registry, symbol, asOf, config.max_days_without_training);
   const latest = await store.repos.accuracyRecord.find({
-    where: { symbol, prediction_set: LIVE_SET },
+    where: { symbol, prediction_set: config.prediction_set },
     order: { actual_date: 'DESC', id: 'DESC' },
     take: accuracyRecordsNeeded(alertSettingsFromConfig(config)),
   });

@@ -7,13 +7,15 @@ import type { Store } from '../store/store.js';
 import { LIVE_SET } from '../signals/prediction-log.js';
 
 export interface DecaySettings {
+  /** The prediction set whose accuracy records are judged. */
+  predictionSet: string;
   nRecent: number;
   multiplier: number;
   /** Fewer earlier records than this is no baseline: not triggered, and the result says so. */
   minHistorical: number;
 }
 
-export const DEFAULT_DECAY: DecaySettings = { nRecent: 20, multiplier: 1.5, minHistorical: 20 };
+export const DEFAULT_DECAY: DecaySettings = { predictionSet: LIVE_SET, nRecent: 20, multiplier: 1.5, minHistorical: 20 };
 
 export interface DecayResult {
   triggered: boolean;
@@ -29,7 +31,7 @@ export interface DecayResult {
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** `errors`: error_magnitude of the accuracy records, oldest first. `at`: when the check ran (reported, not used). */
-export function detectDecay(errors: readonly number[], settings: DecaySettings = DEFAULT_DECAY, at = new Date()): DecayResult {
+export function detectDecay(errors: readonly number[], settings: Omit<DecaySettings, 'predictionSet'> = DEFAULT_DECAY, at = new Date()): DecayResult {
   const recent = errors.slice(-settings.nRecent);
   const historical = errors.slice(0, Math.max(0, errors.length - settings.nRecent));
   const base = { n_recent_samples: recent.length, n_historical_samples: historical.length, detected_at: at.toISOString() };
@@ -60,7 +62,7 @@ export function detectDecay(errors: readonly number[], settings: DecaySettings =
 /** Runs the check on the symbol's live accuracy records; with `log`, stores it in `lstm_performance_check`. */
 export async function checkDecay(store: Store, symbol: string, settings: DecaySettings, options: { log?: boolean; at?: Date } = {}): Promise<DecayResult> {
   const records = await store.repos.accuracyRecord.find({
-    where: { symbol, prediction_set: LIVE_SET },
+    where: { symbol, prediction_set: settings.predictionSet },
     order: { actual_date: 'ASC', id: 'ASC' },
     select: { error_magnitude: true },
   });

@@ -10,7 +10,6 @@ import type { PluginConfig } from '../config.js';
 import { currentBackend, type BackendInfo } from '../model/backend.js';
 import { ModelRegistry } from '../registry/model-registry.js';
 import { TrainingLog } from '../registry/training-log.js';
-import { LIVE_SET } from '../signals/prediction-log.js';
 import { BarStore } from '../store/bar-store.js';
 import type { PerformanceCheckRow } from '../store/entities.js';
 import type { Store } from '../store/store.js';
@@ -42,7 +41,7 @@ export interface MonitoringStatus<Queue = unknown> {
 }
 
 export function decaySettings(config: PluginConfig): DecaySettings {
-  return { nRecent: 20, multiplier: config.performance_decay_multiplier, minHistorical: 20 };
+  return { predictionSet: config.prediction_set, nRecent: 20, multiplier: config.performance_decay_multiplier, minHistorical: 20 };
 }
 
 export async function monitoringStatus<Queue>(store: Store, config: PluginConfig, queue: Queue | null = null): Promise<MonitoringStatus<Queue>> {
@@ -51,7 +50,7 @@ export async function monitoringStatus<Queue>(store: Store, config: PluginConfig
   for (const { symbol, last } of await new BarStore(store).coverage()) {
     const current = await registry.current(symbol);
     const run = current ? await store.repos.trainingRun.findOne({ where: { version_id: current.version_id }, order: { id: 'DESC' } }) : null;
-    const records = await store.repos.accuracyRecord.find({ where: { symbol, prediction_set: LIVE_SET } });
+    const records = await store.repos.accuracyRecord.find({ where: { symbol, prediction_set: config.prediction_set } });
     const n = records.length;
     const squared = records.reduce((sum, r) => sum + r.error_magnitude ** 2, 0);
     symbols.push({
@@ -62,7 +61,7 @@ export async function monitoringStatus<Queue>(store: Store, config: PluginConfig
       data_start: current?.data_start ?? null,
       data_end: current?.data_end ?? null,
       validation: run ? { deployed: run.validation_deployed, reason: run.validation_reason, holdout: run.holdout_metrics_json } : null,
-      predictions_last_7_days: await store.repos.predictionLog.countBy({ symbol, prediction_set: LIVE_SET, predict_date: MoreThanOrEqual(addCalendarDays(last, -7)) }),
+      predictions_last_7_days: await store.repos.predictionLog.countBy({ symbol, prediction_set: config.prediction_set, predict_date: MoreThanOrEqual(addCalendarDays(last, -7)) }),
       accuracy_records: n,
       mae: n ? records.reduce((sum, r) => sum + r.error_magnitude, 0) / n : null,
       rmse: n ? Math.sqrt(squared / n) : null,

@@ -167,6 +167,19 @@ export interface TriggerDecisionRow {
   created_at: Date;
 }
 
+export interface BacktestRow {
+  /** The backtest's name, which is also its prediction set. */
+  name: string;
+  symbols_json: string[];
+  date_from: string;
+  date_to: string;
+  training_type: string;
+  sessions: number;
+  /** The latest replay's reports per strategy and symbol (null until replayed). */
+  report_json: Record<string, unknown> | null;
+  created_at: Date;
+}
+
 export const TABLES = {
   bar: 'lstm_bar',
   modelVersion: 'lstm_model_version',
@@ -180,6 +193,7 @@ export const TABLES = {
   trainingJob: 'lstm_training_job',
   performanceCheck: 'lstm_performance_check',
   triggerDecision: 'lstm_trigger_decision',
+  backtest: 'lstm_backtest',
 } as const;
 
 const symbol = { type: 'varchar', length: 32 } as const;
@@ -444,7 +458,23 @@ export function buildEntities(dialect: Dialect) {
     ],
   });
 
+  const backtest = new EntitySchema<BacktestRow>({
+    name: 'Backtest',
+    tableName: TABLES.backtest,
+    columns: {
+      name: { type: 'varchar', length: 64, primary: true },
+      symbols_json: json(false),
+      date_from: sessionDate,
+      date_to: sessionDate,
+      training_type: { type: 'varchar', length: 16 },
+      sessions: { type: 'integer' },
+      report_json: json(true),
+      created_at: createdAt,
+    },
+  });
+
   return {
+    backtest,
     bar,
     modelVersion,
     currentVersion,

@@ -2,7 +2,7 @@
  * The store: the one way the plugin reaches its database. Opens a TypeORM DataSource for the
  * configured URL, runs migrations, and hands out typed repositories.
  */
-import { DataSource, type EntityManager, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, type EntitySchema, type Repository } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
 import { parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
 import { buildEntities, type Entities } from './entities.js';
@@ -15,7 +15,7 @@ export interface StoreOptions {
   migrate?: boolean;
 }
 
-type RowOf<E> = E extends import('typeorm').EntitySchema<infer T> ? T : never;
+type RowOf<E> = E extends EntitySchema<infer T> ? T : never;
 export type Repositories = { [K in keyof Entities]: Repository<RowOf<Entities[K]>> };
 
 function dataSourceFor(target: DatabaseTarget, entities: Entities, flavour: 'mysql' | 'mariadb' = 'mysql'): DataSource {
@@ -59,7 +59,7 @@ export class Store {
     readonly entities: Entities,
   ) {
     this.repos = Object.fromEntries(
-      Object.entries(entities).map(([key, entity]) => [key, dataSource.getRepository(entity)]),
+      Object.entries(entities).map(([key, entity]) => [key, dataSource.getRepository(entity as EntitySchema)]),
     ) as unknown as Repositories;
   }
 
