@@ -45,3 +45,7 @@ export { checkHealth, getLatestSignals, type SystemHealth, type SymbolHealth, ty
 export { SIGNALS_FILE_SCHEMA, STATUS_FILE_SCHEMA, SIGNAL_SCHEMA } from './weekly/file-schemas.js';
 export type { WeeklySignalsFile, WeeklyStatusFile } from './weekly/output-files.js';
 export { REPORT_SHEETS } from './weekly/excel-report.js';
+export { loadVerifiedPredictionSet, verifyPredictions, PredictionSetRefused, type PredictionSet, type SetProblem } from './backtest/prediction-set.js';
+export type { SessionReport, SymbolSessionReport } from './runtime/session-runner.js';
+export { calibrationReport, type CalibrationReport } from './monitoring/calibration.js';
+export type { BacktestRow, PredictionLogRow, AccuracyRecordRow, TrainingRunRow, ModelVersionRow, AlertRow, TrainingJobRow } from './store/entities.js';

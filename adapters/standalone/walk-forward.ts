@@ -1,0 +1,90 @@
+/**
+ * The walk-forward backtest: the plugin on the standalone host with a simulated clock. Bars are
+ * released one session at a time, the same session-close path predicts, backfills, fires triggers and
+ * retrains on the data available then, and every prediction is logged under the backtest's name.
+ * Each run gets a database of its own: a backtest must never share models or bars with live trading.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ModelRegistry, createPlugin, type Logger, type PluginConfigInput, type SessionReport } from '../../plugin/index.js';
+import type { BarSource } from '../bars/source.js';
+import { StandaloneHost } from './host.js';
+import { createConsoleLogger } from './logger.js';
+
+export interface WalkForwardOptions {
+  source: BarSource;
+  /** The backtest's name: its prediction set, and by default its database file backtests/NAME.sqlite. */
+  name: string;
+  from: string;
+  to: string;
+  mode: 'fast' | 'full';
+  symbols?: string[];
+  dbUrl?: string;
+  config?: PluginConfigInput;
+  logger?: Logger;
+  onSession?: (report: SessionReport) => void;
+}
+
+export interface WalkForwardResult {
+  name: string;
+  db_url: string;
+  symbols: string[];
+  from: string;
+  to: string;
+  sessions: number;
+  initial_versions: Record<string, string>;
+}
+
+export function defaultBacktestDb(name: string): string {
+  return `sqlite:${path.join('backtests', `${name}.sqlite`)}`;
+}
+
+export async function runWalkForward(options: WalkForwardOptions): Promise<WalkForwardResult> {
+  const { source, name, from, to } = options;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new Error(`backtest name "${name}" must be 1–64 letters, digits, '.', '_' or '-'`);
+  if (from > to) throw new Error(`--from ${from} is after --to ${to}`);
+  const symbols = options.symbols ?? (await source.symbols());
+  const dates = [...new Set((await Promise.all(symbols.map(async (s) => (await source.load(s)).bars.map((b) => b.date)))).flat())].sort();
+  const sessions = dates.filter((d) => d >= from && d <= to);
+  const before = dates.filter((d) => d < from);
+  if (sessions.length === 0) throw new Error(`no sessions between ${from} and ${to}`);
+  if (before.length === 0) throw new Error(`no bars before ${from}: the initial model must be trained on earlier data`);
+  const dbUrl = options.dbUrl ?? defaultBacktestDb(name);
+  if (dbUrl.startsWith('sqlite:') && !dbUrl.includes(':memory:')) await mkdir(path.dirname(path.resolve(dbUrl.slice('sqlite:'.length))), { recursive: true });
+
+  const logger = options.logger ?? createConsoleLogger('warn');
+  const host = new StandaloneHost({ source, logger, now: before[before.length - 1] });
+  const base = options.config ?? {};
+  const plugin = createPlugin({
+    ...base,
+    db_url: dbUrl,
+    symbols,
+    prediction_set: name,
+    // Trainings finish before the next session is released, in this process: the run is deterministic.
+    triggers: { ...base.triggers, runner: 'inline', full_mode: options.mode },
+  });
+  if (options.onSession) host.bus.on('lstm:session:processed', options.onSession);
+  await plugin.activate(host);
+  try {
+    const store = plugin.store!;
+    if (await store.repos.backtest.existsBy({ name })) throw new Error(`backtest ${name} already exists in ${dbUrl}: choose another name or database`);
+    const registry = new ModelRegistry(store);
+    for (const symbol of symbols) {
+      if (await registry.currentVersionId(symbol)) throw new Error(`${dbUrl} already holds a model for ${symbol}: a backtest needs a database of its own`);
+    }
+    const initial: Record<string, string> = {};
+    for (const symbol of symbols) initial[symbol] = (await plugin.train({ symbol, mode: options.mode, trigger: 'backtest_initial' })).versionId;
+
+    for (const [i, session] of sessions.entries()) {
+      // The exchange calendar (not prices) is known ahead: the next session tells week, month and quarter ends.
+      await host.closeSession(session, dates[dates.indexOf(session) + 1]);
+      await plugin.idle();
+      await plugin.trainingIdle();
+      if (i % 50 === 49) logger.info(`backtest ${name}: ${i + 1}/${sessions.length} sessions`);
+    }
+    await store.repos.backtest.save({ name, symbols_json: symbols, date_from: from, date_to: to, training_type: options.mode, sessions: sessions.length, report_json: null });
+    return { name, db_url: dbUrl, symbols, from, to, sessions: sessions.length, initial_versions: initial };
+  } finally {
+    await plugin.deactivate();
+  }
+}

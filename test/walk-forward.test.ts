@@ -1,0 +1,118 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store, loadVerifiedPredictionSet, type Logger, type PredictionLogRow } from '../plugin/index.js';
+import { CsvBarSource } from '../adapters/bars/csv.js';
+import { runWalkForward } from '../adapters/standalone/walk-forward.js';
+import { SPX_CSV } from './support/spx.js';
+import { TINY_TRAINING } from './support/tiny-training.js';
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const lines = readFileSync(SPX_CSV, 'utf8').trim().split('\n');
+
+/** A folder with SPX from `since`, each row after `poisonAfter` (if given) with prices ×3 and volume ×10. */
+function dataFolder(since: string, poisonAfter?: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lstm-wf-'));
+  const rows = lines.slice(1).filter((l) => l >= since).map((l) => {
+    const [date, open, high, low, close, adj, volume] = l.split(',');
+    if (!poisonAfter || date! <= poisonAfter) return l;
+    return [date, ...[open, high, low, close, adj].map((x) => String(Number(x) * 3)), String(Number(volume) * 10)].join(',');
+  });
+  writeFileSync(path.join(dir, 'SPX.csv'), [lines[0], ...rows].join('\n'));
+  return dir;
+}
+
+async function predictionsOf(dbUrl: string, set: string): Promise<PredictionLogRow[]> {
+  const store = await Store.open({ url: dbUrl, migrate: false });
+  try {
+    return await store.repos.predictionLog.find({ where: { prediction_set: set }, order: { predict_date: 'ASC' } });
+  } finally {
+    await store.close();
+  }
+}
+
+describe('walk-forward over three years of real S&P data', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lstm-wf-db-'));
+  const dbUrl = `sqlite:${path.join(dir, 'wf.sqlite')}`;
+  let store: Store;
+  let sessions: string[];
+
+  beforeAll(async () => {
+    const result = await runWalkForward({
+      source: new CsvBarSource(dataFolder('2015-06-01'), { strict: true }),
+      name: 'wf-3y',
+      from: '2017-04-03',
+      to: '2020-04-09',
+      mode: 'fast',
+      dbUrl,
+      config: { training: TINY_TRAINING, triggers: { lookback_sessions: 300 } },
+      logger: quiet,
+    });
+    sessions = lines.slice(1).map((l) => l.split(',')[0]!).filter((d) => d >= '2017-04-03' && d <= '2020-04-09');
+    expect(result).toMatchObject({ name: 'wf-3y', symbols: ['SPX'], sessions: sessions.length });
+    store = await Store.open({ url: dbUrl, migrate: false });
+  }, 900_000);
+  afterAll(async () => store.close());
+
+  it('predicts every session under the backtest’s prediction set', async () => {
+    const predictions = await store.repos.predictionLog.find({ where: { prediction_set: 'wf-3y' }, order: { predict_date: 'ASC' } });
+    expect(sessions.length).toBe(761);
+    expect(predictions.map((p) => p.predict_date)).toEqual(sessions);
+    expect(await store.repos.backtest.findOneByOrFail({ name: 'wf-3y' })).toMatchObject({ date_from: '2017-04-03', date_to: '2020-04-09', sessions: 761, training_type: 'fast' });
+  });
+
+  it('trains first on data before the start only, then exactly on the trigger sessions', async () => {
+    const runs = await store.repos.trainingRun.find({ order: { id: 'ASC' } });
+    expect(runs[0]).toMatchObject({ trigger_type: 'backtest_initial', data_end: '2017-03-31' });
+    const decisions = await store.repos.triggerDecision.find({ order: { session: 'ASC' } });
+    expect(decisions.map((d) => d.session)).toEqual(sessions);
+    const fired = decisions.filter((d) => d.trigger_type);
+    const jobs = await store.repos.trainingJob.find({ order: { id: 'ASC' } });
+    expect(jobs.map((j) => j.session)).toEqual(fired.map((d) => d.session));
+    expect(jobs.every((j) => j.status === 'succeeded')).toBe(true);
+    // Each triggered training used data up to its own session, never later.
+    const runByVersion = new Map(runs.map((r) => [r.version_id, r]));
+    for (const job of jobs) expect(runByVersion.get(job.version_id)!.data_end).toBe(job.session);
+    // Every Friday-or-last-session-of-the-week fired at least the weekly trigger.
+    const weekEnds = sessions.filter((d, i) => {
+      const next = sessions[i + 1];
+      return next !== undefined && new Date(`${next}T00:00:00Z`).getUTCDay() <= new Date(`${d}T00:00:00Z`).getUTCDay();
+    });
+    expect(weekEnds.every((d) => fired.some((f) => f.session === d))).toBe(true);
+  });
+
+  it('tags each prediction with a version trained before it: the set verifies', async () => {
+    const set = await loadVerifiedPredictionSet(store, 'wf-3y');
+    expect(set.bySymbol.SPX!.signals).toHaveLength(761);
+    const lstm = set.bySymbol.SPX!.signals.filter((s) => s.source === 'lstm');
+    expect(lstm.length).toBe(761);
+  });
+});
+
+describe('no look-ahead', () => {
+  it('changing every bar after D leaves every prediction made at or before D unchanged', async () => {
+    const D = '2019-12-13';
+    const run = async (poisonAfter?: string) => {
+      const dbUrl = `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'lstm-la-')), 'la.sqlite')}`;
+      await runWalkForward({
+        source: new CsvBarSource(dataFolder('2017-01-01', poisonAfter), { strict: true }),
+        name: 'look-ahead',
+        from: '2019-10-01',
+        to: '2020-01-31',
+        mode: 'fast',
+        dbUrl,
+        config: { training: TINY_TRAINING, triggers: { lookback_sessions: 300 } },
+        logger: quiet,
+      });
+      return predictionsOf(dbUrl, 'look-ahead');
+    };
+    const [clean, poisoned] = [await run(), await run(D)];
+    const comparable = (rows: PredictionLogRow[]) =>
+      rows.filter((r) => r.predict_date <= D).map((r) => ({ date: r.predict_date, prob_up: r.prob_up, magnitude: r.magnitude, source: r.source, signal: { ...r.signal_json, model_version: null } }));
+    expect(comparable(poisoned)).toEqual(comparable(clean));
+    expect(comparable(clean).length).toBe(53);
+    // And after D they do differ: the poison was real.
+    expect(poisoned.filter((r) => r.predict_date > D).map((r) => r.signal_json?.current_price)).not.toEqual(clean.filter((r) => r.predict_date > D).map((r) => r.signal_json?.current_price));
+  });
+});
