@@ -1,6 +1,7 @@
 /** The `lstm-signals` command line: the standalone host's entry point. */
 import { Command } from 'commander';
 import { manifest } from '../../plugin/index.js';
+import { registerBacktestCommand } from './commands/backtest.js';
 import { registerBarsCommands } from './commands/bars.js';
 import { registerFeaturesCommand } from './commands/features.js';
 import { registerHealthCommand } from './commands/health.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerWeeklyCommand(program);
   registerPredictCommand(program);
   registerHealthCommand(program);
+  registerBacktestCommand(program);
   registerMonitoringCommands(program);
   registerIngestCommand(program);
   registerMigrateCommand(program);

@@ -1,0 +1,50 @@
+/**
+ * Replay: run a strategy on a stored, verified prediction set — no training, no model — and report it
+ * against buy-and-hold, with the set's direction accuracy and hit rate per confidence level.
+ */
+import { calibrationReport, loadVerifiedPredictionSet, type CalibrationReport, type Store } from '../../plugin/index.js';
+import { LstmLongShort, LstmSwing, backtestReport, replaySignals, type BacktestReport, type StrategyOptions, type StrategyRun } from '../../strategies/index.js';
+
+export const STRATEGIES = { 'lstm-swing': LstmSwing, 'lstm-long-short': LstmLongShort } as const;
+export type StrategyName = keyof typeof STRATEGIES;
+
+export interface ReplayResult {
+  name: string;
+  strategy: StrategyName;
+  from: string;
+  to: string;
+  reports: BacktestReport[];
+  runs: StrategyRun[];
+  /** Share of the set's backfilled predictions whose direction was right, per symbol. */
+  direction_accuracy: Record<string, number | null>;
+  calibration: CalibrationReport;
+}
+
+export async function replayBacktest(store: Store, name: string, strategy: StrategyName, options: Partial<StrategyOptions> = {}): Promise<ReplayResult> {
+  const set = await loadVerifiedPredictionSet(store, name);
+  const registered = await store.repos.backtest.findOneBy({ name });
+  const runs: StrategyRun[] = [];
+  const reports: BacktestReport[] = [];
+  const accuracy: Record<string, number | null> = {};
+  let from = '9999-12-31';
+  let to = '0000-01-01';
+  for (const symbol of set.symbols) {
+    const { signals, bars: all } = set.bySymbol[symbol]!;
+    const start = registered?.date_from ?? signals[0]!.as_of;
+    const end = registered?.date_to ?? all[all.length - 1]!.date;
+    const bars = all.filter((b) => b.date >= start && b.date <= end);
+    from = start < from ? start : from;
+    to = end > to ? end : to;
+    const run = replaySignals(new STRATEGIES[strategy](symbol, options), bars, signals.filter((s) => s.as_of >= start && s.as_of <= end));
+    runs.push(run);
+    reports.push(backtestReport(run, bars));
+    const records = await store.repos.accuracyRecord.find({ where: { prediction_set: name, symbol } });
+    accuracy[symbol] = records.length ? records.filter((r) => r.direction_correct).length / records.length : null;
+  }
+  const result: ReplayResult = { name, strategy, from, to, reports, runs, direction_accuracy: accuracy, calibration: await calibrationReport(store, name) };
+  if (registered) {
+    registered.report_json = { ...(registered.report_json ?? {}), [strategy]: { reports, direction_accuracy: accuracy, calibration: result.calibration } };
+    await store.repos.backtest.save(registered);
+  }
+  return result;
+}

@@ -1,0 +1,89 @@
+/** `lstm-signals backtest`: a walk-forward run with a simulated clock, or `--replay` of a stored prediction set. */
+import { Option, type Command } from 'commander';
+import { Store } from '../../../plugin/index.js';
+import { formatReport } from '../../../strategies/index.js';
+import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
+import { replayBacktest, STRATEGIES, type StrategyName } from '../backtest-replay.js';
+import { readConfigFile } from '../config-file.js';
+import { BUNDLED_DATA, configOption, symbolList } from '../options.js';
+import { defaultBacktestDb, runWalkForward } from '../walk-forward.js';
+
+interface BacktestCliOptions extends BarSourceCliOptions {
+  from?: string;
+  to?: string;
+  symbols?: string[];
+  mode: 'fast' | 'full';
+  name?: string;
+  replay?: string;
+  db?: string;
+  config?: string;
+  strategy: StrategyName;
+  minConfidence?: number;
+  commission?: number;
+  slippage?: number;
+  json?: boolean;
+}
+
+export function registerBacktestCommand(program: Command): void {
+  const backtest = program
+    .command('backtest')
+    .description(
+      'walk-forward backtest: bars released one session at a time, the same triggers retrain on the data available then, every ' +
+        'prediction logged under the backtest’s name in a database of its own (default backtests/NAME.sqlite), then the strategy ' +
+        'replayed on it. With --replay NAME: verify a stored prediction set and replay the strategy on it, training nothing',
+    );
+  addBarSourceOptions(backtest, BUNDLED_DATA)
+    .option('--from <date>', 'first session of the backtest (the initial model is trained on data before it)')
+    .option('--to <date>', 'last session of the backtest')
+    .option('--symbols <list>', 'comma-separated symbols (default: every symbol of the source)', symbolList)
+    .addOption(new Option('--mode <mode>', 'training mode of the initial and triggered full trainings').choices(['fast', 'full']).default('fast'))
+    .option('--name <name>', 'the backtest’s name and prediction set (default bt-FROM-TO)')
+    .option('--replay <name>', 'replay a stored prediction set instead of running a backtest')
+    .option('--db <url>', 'the backtest’s database (default sqlite:backtests/NAME.sqlite)')
+    .addOption(configOption())
+    .addOption(new Option('--strategy <name>', 'strategy to replay').choices(Object.keys(STRATEGIES)).default('lstm-swing'))
+    .option('--min-confidence <n>', 'lowest confidence that opens a position', Number)
+    .option('--commission <fraction>', 'commission per side (0.0005 = 5 bp)', Number)
+    .option('--slippage <fraction>', 'slippage per side', Number)
+    .option('--json', 'print the result as JSON')
+    .action(async function (this: Command, options: BacktestCliOptions) {
+      let name = options.replay;
+      let walk: Awaited<ReturnType<typeof runWalkForward>> | undefined;
+      if (!name) {
+        if (!options.from || !options.to) this.error('backtest: give --from and --to (or --replay NAME)');
+        name = options.name ?? `bt-${options.from}-${options.to}`;
+        walk = await runWalkForward({
+          source: openBarSource(options),
+          name,
+          from: options.from!,
+          to: options.to!,
+          mode: options.mode,
+          ...(options.symbols && { symbols: options.symbols }),
+          dbUrl: options.db ?? defaultBacktestDb(name),
+          config: await readConfigFile(options.config),
+        });
+      }
+      const store = await Store.open({ url: options.db ?? defaultBacktestDb(name), migrate: false });
+      try {
+        const strategyOptions = {
+          ...(options.minConfidence !== undefined && { minConfidence: options.minConfidence }),
+          ...(options.commission !== undefined && { commission: options.commission }),
+          ...(options.slippage !== undefined && { slippage: options.slippage }),
+        };
+        const result = await replayBacktest(store, name, options.strategy, strategyOptions);
+        if (options.json) {
+          console.log(JSON.stringify({ ...(walk && { walk_forward: walk }), ...result }, null, 2));
+          return;
+        }
+        if (walk) console.log(`backtest ${walk.name}: ${walk.sessions} sessions ${walk.from}..${walk.to}, database ${walk.db_url}`);
+        for (const report of result.reports) {
+          console.log(formatReport(report).trimEnd());
+          console.log(`direction accuracy of the predictions: ${result.direction_accuracy[report.symbol]?.toFixed(4) ?? 'n/a'}`);
+        }
+        const byConfidence = result.calibration.overall.by_confidence;
+        console.log(`hit rate per confidence: ${Object.entries(byConfidence).map(([c, b]) => `${c}: ${b.hit_rate === null ? '–' : `${(b.hit_rate * 100).toFixed(1)}% of ${b.n}`}`).join(', ')}`);
+      } finally {
+        await store.close();
+      }
+    });
+}
