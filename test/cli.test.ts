@@ -158,7 +158,7 @@ describe.each(testDatabases)('migrate on $name', (db) => {
     expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(
       'applied  InitialSchema1763700000000\napplied  RuntimeTables1763800000000\npending  Backtests1763900000000\n',
     );
-    expect((await runCli(['migrate', '--revert', '--all', '--db', url], { cwd })).stdout).toMatch(/^reverted InitialSchema1763700000000 on /);
+    expect((await runCli(['migrate', '--revert', '--all', '--db', url], { cwd })).stdout).toMatch(/^reverted RuntimeTables1763800000000 on .*\nreverted InitialSchema1763700000000 on /);
     expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(both('pending'));
   });
 });

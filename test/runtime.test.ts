@@ -67,8 +67,11 @@ describe('two years of real S&P sessions through the standalone host', () => {
     const runs = await plugin.store!.repos.trainingRun.find();
     const dataEnd = new Map(runs.map((r) => [r.version_id, r.data_end]));
     const predictions = await plugin.store!.repos.predictionLog.find({ where: { source: 'lstm' } });
-    expect(predictions.length).toBeGreaterThan(400);
+    // Trainings run in the background, as live: until the first model exists the chain falls back.
+    expect(predictions.length).toBeGreaterThan(0);
     for (const p of predictions) expect(dataEnd.get(p.model_version_id)! <= p.predict_date).toBe(true);
+    const fallbacks = signals.filter((s) => s.signal.source !== 'lstm');
+    for (const f of fallbacks) expect(f.signal.fallback_reasons[0]!.source).toBe('lstm');
     const backfilled = await plugin.store!.repos.accuracyRecord.count();
     expect(backfilled).toBe(sessions.length - 5); // every prediction but the last five has its outcome
   });
