@@ -72,6 +72,8 @@ export interface PluginConfig {
   weekly: WeeklySettings;
   triggers: TriggerSettings;
   prediction_set: string;
+  /** Folder of the walk-forward backtests' databases (NAME.sqlite), which GET /api/lstm/backtests/:id reads. */
+  backtests_dir: string;
   signals: GradingRulesConfig;
 }
 

@@ -58,7 +58,10 @@ export interface RouteRequest {
 
 export interface RouteResponse {
   status: number;
+  /** Sent as JSON, unless `contentType` is set. */
   body: unknown;
+  /** When set, `body` is a string or Buffer sent as is with this Content-Type (HTML, scripts, styles). */
+  contentType?: string;
 }
 
 /** A framework-neutral HTTP route; the host serves it under `path` (`:name` segments become `params`). */

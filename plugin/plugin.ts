@@ -13,6 +13,7 @@ import type { BarsIngestedEvent, PluginEvents, TrainingStartedEvent } from './ev
 import type { Disposer, Host, PluginInstance } from './host.js';
 import { manifest, type Manifest } from './manifest.js';
 import { initBackend } from './model/backend.js';
+import { LstmModel, type ModelMetadata } from './model/lstm-model.js';
 import { activeAlerts } from './monitoring/alert-input.js';
 import { AlertService, deliverySettingsFromConfig } from './monitoring/alert-service.js';
 import type { AlertCandidate } from './monitoring/alert-rules.js';
@@ -24,14 +25,17 @@ import { TrainingLock } from './queue/training-lock.js';
 import { trainJob } from './queue/train-job.js';
 import { type QueueState, type TrainingJobRequest, type TrainingQueueEvent, type TrainingSummary } from './queue/training-queue.js';
 import { ModelRegistry } from './registry/model-registry.js';
+import { TrainingLog } from './registry/training-log.js';
 import { buildRoutes } from './routes.js';
+import { PANEL } from './panel/panel-routes.js';
 import { processSession, type SessionReport } from './runtime/session-runner.js';
-import { LIVE_SET } from './signals/prediction-log.js';
+import { LIVE_SET, PredictionLog } from './signals/prediction-log.js';
 import { Predictor, type PredictOptions, type Prediction } from './signals/predictor.js';
 import { BarStore } from './store/bar-store.js';
-import type { AlertRow, TrainingJobRow } from './store/entities.js';
+import type { AlertRow, ModelVersionRow, PredictionLogRow, TrainingJobRow, TrainingRunRow } from './store/entities.js';
 import { Store } from './store/store.js';
-import type { TrainOutcome, TrainingMode } from './training/trainer.js';
+import { plotData as buildPlotData, type PlotData } from './training/plot-data.js';
+import type { TrainOutcome, TrainingMode, TrainingProgress } from './training/trainer.js';
 import { checkTriggers, type TriggerCheck } from './triggers/trigger-check.js';
 import { checkHealth, getLatestSignals, type LatestSignals, type SystemHealth } from './weekly/health.js';
 import { runWeeklyAnalysis, type WeeklyRunOptions, type WeeklyRunResult } from './weekly/weekly-run.js';
@@ -43,6 +47,13 @@ export interface TrainCommand {
   trigger?: string;
   start?: string;
   end?: string;
+}
+
+/** A symbol's kept model versions (newest first, without their bytes) and which one is current. */
+export interface SymbolVersions {
+  symbol: string;
+  current_version_id: string | null;
+  versions: Array<ModelVersionRow & { current: boolean }>;
 }
 
 export interface LstmSignalsPlugin extends PluginInstance<Manifest> {
@@ -79,6 +90,18 @@ export interface LstmSignalsPlugin extends PluginInstance<Manifest> {
   runWeeklyAnalysis(options?: WeeklyRunOptions): Promise<WeeklyRunResult>;
   getLatestSignals(): Promise<LatestSignals>;
   checkHealth(): Promise<SystemHealth>;
+  /** Stored bars per symbol: first and last session, and how many. */
+  barCoverage(): ReturnType<BarStore['coverage']>;
+  /** A training job's row and the last progress it reported while this plugin ran it; undefined for no such job. */
+  trainingJob(id: number): Promise<{ job: TrainingJobRow; progress: TrainingProgress | null } | undefined>;
+  /** Training runs, newest first (default the last 50). */
+  trainingRuns(options?: { symbol?: string; limit?: number }): Promise<TrainingRunRow[]>;
+  /** Every stored symbol's versions, or only `symbol`'s. */
+  modelVersions(symbol?: string): Promise<SymbolVersions[]>;
+  /** Predicted vs actual of the symbol's current model over its stored bars (last `years`); undefined without a current model. */
+  plotData(symbol: string, years: number): Promise<PlotData | undefined>;
+  /** The newest logged prediction of each symbol in the configured prediction set. */
+  latestPredictions(): Promise<PredictionLogRow[]>;
 }
 
 /** What exists only while the plugin is active. */
@@ -94,10 +117,21 @@ interface Runtime {
   disposers: Disposer[];
   /** Live bars and session closes are processed strictly in arrival order, one at a time. */
   work: Promise<void>;
+  /** The last progress of each recent job, for GET /api/lstm/jobs/:id. */
+  jobProgress: Map<number, TrainingProgress>;
 }
 
 /** A manual training holds its symbol's lock at most this long (a crashed process's lock then expires). */
 const MANUAL_LOCK_TTL_MS = 6 * 3_600_000;
+
+/** Jobs whose last progress is remembered; older ones are forgotten (their rows stay in the database). */
+const TRACKED_JOBS = 100;
+
+function rememberProgress(progress: Map<number, TrainingProgress>, jobId: number, latest: TrainingProgress): void {
+  progress.delete(jobId);
+  progress.set(jobId, latest);
+  if (progress.size > TRACKED_JOBS) progress.delete(progress.keys().next().value!);
+}
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -159,7 +193,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
     }
   }
 
-  return {
+  const plugin: LstmSignalsPlugin = {
     manifest,
     config,
     get store() {
@@ -187,6 +221,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       const symbols = fromFeed.length > 0 ? fromFeed : (await bars.coverage()).map((c) => c.symbol);
       const feedErrors = new Map<string, string>();
       await ingestHistory(host, bars, fromFeed, feedErrors);
+      const jobProgress = new Map<number, TrainingProgress>();
 
       const rt: Runtime = {
         host,
@@ -198,13 +233,17 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
           config,
           runner: url?.includes(':memory:') ? 'inline' : config.triggers.runner,
           logger: host.logger,
-          onEvent: (event) => forwardQueueEvent(host, event),
+          onEvent: (event) => {
+            if (event.type === 'progress') rememberProgress(jobProgress, event.job.id, event.progress);
+            forwardQueueEvent(host, event);
+          },
         }),
         alerts: new AlertService(store, deliverySettingsFromConfig(config), host.logger),
         followed: symbols,
         feedErrors,
         disposers: [],
         work: Promise.resolve(),
+        jobProgress,
       };
       runtime = rt;
       // Alerts a previous process stored but could not deliver.
@@ -243,7 +282,8 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
         () => host.bus.off('host:bar', onBar),
         () => host.bus.off('host:session-closed', onSessionClosed),
       );
-      for (const route of buildRoutes({ bars })) rt.disposers.push(host.registerRoute(route));
+      for (const route of buildRoutes(plugin)) rt.disposers.push(host.registerRoute(route));
+      rt.disposers.push(host.registerPanel(PANEL));
     },
 
     async deactivate() {
@@ -385,7 +425,52 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
         await lock.release(command.symbol, owner);
       }
     },
+
+    barCoverage() {
+      return new BarStore(active().store).coverage();
+    },
+
+    async trainingJob(id) {
+      const rt = active();
+      const job = await rt.store.repos.trainingJob.findOneBy({ id });
+      return job ? { job, progress: rt.jobProgress.get(id) ?? null } : undefined;
+    },
+
+    trainingRuns(options = {}) {
+      return new TrainingLog(active().store).runs(options);
+    },
+
+    async modelVersions(symbol) {
+      const rt = active();
+      const registry = new ModelRegistry(rt.store);
+      const symbols = symbol ? [symbol] : (await new BarStore(rt.store).coverage()).map((c) => c.symbol);
+      const result: SymbolVersions[] = [];
+      for (const s of symbols) {
+        const current = (await registry.currentVersionId(s)) ?? null;
+        result.push({ symbol: s, current_version_id: current, versions: (await registry.list(s)).map((v) => ({ ...v, current: v.version_id === current })) });
+      }
+      return result;
+    },
+
+    async plotData(symbol, years) {
+      const rt = active();
+      const registry = new ModelRegistry(rt.store);
+      const versionId = await registry.currentVersionId(symbol);
+      if (!versionId) return undefined;
+      const { version, blob } = await registry.loadBlob(versionId);
+      const model = await LstmModel.fromBlob(blob, version.metadata_json as unknown as ModelMetadata);
+      try {
+        return buildPlotData(model, versionId, await new BarStore(rt.store).load(symbol), years);
+      } finally {
+        model.dispose();
+      }
+    },
+
+    latestPredictions() {
+      return new PredictionLog(active().store).latest(config.prediction_set);
+    },
   };
+  return plugin;
 }
 
 export type { SessionReport };

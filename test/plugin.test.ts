@@ -69,7 +69,7 @@ describe.each(testDatabases)('plugin lifecycle on $name', (db) => {
     await plugin.activate(host);
     for (const event of CONSUMED_EVENTS) expect(host.bus.listenerCount(event)).toBe(before[event]! + 1);
     expect(host.routes.map((r) => `${r.method} ${r.path}`)).toEqual(manifest.contributes.routes.map((r) => `${r.method} ${r.path}`));
-    expect(host.panels.map((p) => p.id)).toEqual(manifest.contributes.panels);
+    expect(host.panels).toEqual(manifest.contributes.panels);
 
     await plugin.deactivate();
     for (const event of CONSUMED_EVENTS) expect(host.bus.listenerCount(event)).toBe(before[event]);

@@ -9,6 +9,7 @@ import { registerIngestCommand } from './commands/ingest.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerMonitoringCommands } from './commands/monitoring.js';
 import { registerPredictCommand } from './commands/predict.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerSpecCommand } from './commands/spec.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerVersionCommands } from './commands/versions.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerTrainCommand(program);
   registerVersionCommands(program);
   registerSpecCommand(program);
+  registerServeCommand(program);
   return program;
 }
 

@@ -1,0 +1,61 @@
+/** `lstm-signals serve`: the plugin on the standalone host, its routes served over HTTP until SIGINT or SIGTERM. */
+import { InvalidArgumentError, type Command } from 'commander';
+import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
+import { startHttpServer } from '../http-server.js';
+import { BUNDLED_DATA, configOption, dbOption } from '../options.js';
+import { withPlugin } from '../plugin-session.js';
+
+interface ServeOptions extends BarSourceCliOptions {
+  port: number;
+  host: string;
+  db?: string;
+  config?: string;
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('a port is an integer from 0 to 65535');
+  return port;
+}
+
+/** Resolves on the first SIGINT or SIGTERM, leaving no handler behind. */
+function stopRequested(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      for (const s of STOP_SIGNALS) process.off(s, stop);
+      resolve(signal);
+    };
+    for (const s of STOP_SIGNALS) process.on(s, stop);
+  });
+}
+
+export function registerServeCommand(program: Command): void {
+  const serve = program
+    .command('serve')
+    .description('serve the plugin’s HTTP API (and panel) over its database and bar source until Ctrl-C; admin routes need LSTM_ADMIN_TOKEN when set');
+  addBarSourceOptions(serve, BUNDLED_DATA)
+    .option('--port <n>', 'port to listen on (0 = any free port)', parsePort, 8080)
+    .option('--host <address>', 'address to listen on; any other than 127.0.0.1 needs LSTM_ADMIN_TOKEN', '127.0.0.1')
+    .addOption(dbOption())
+    .addOption(configOption())
+    .action(async (options: ServeOptions) => {
+      await withPlugin(
+        {
+          source: openBarSource(options),
+          configFile: options.config,
+          db: options.db,
+          config: { strict_bars: Boolean(options.strict) },
+          logLevel: 'info',
+        },
+        async (_plugin, host) => {
+          const server = await startHttpServer({ host, port: options.port, hostname: options.host, adminToken: process.env.LSTM_ADMIN_TOKEN });
+          console.log(`lstm-signals: serving ${server.url}/api/lstm (Ctrl-C stops)`);
+          const signal = await stopRequested();
+          host.logger.info(`lstm-signals: ${signal}: stopping`);
+          await server.close();
+        },
+      );
+    });
+}

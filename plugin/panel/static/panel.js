@@ -1,0 +1,659 @@
+/**
+ * The /lstm admin panel: three tabs over the plugin's HTTP API. Plain DOM and ECharts (loaded before
+ * this module as `window.echarts`); no framework, no build step.
+ */
+const API = '/api/lstm';
+const TOKEN_KEY = 'lstm-signals:admin-token';
+const POLL_MS = 1000;
+const BLUE = '#2563eb';
+const RED = '#dc2626';
+const GREY = '#94a3b8';
+const GREEN = '#15803d';
+
+/** Every chart's ECharts instance by name, so a script (or a test) can read what is drawn. */
+const charts = (window.lstmCharts = {});
+/** The latest signal per symbol, as the signals table shows it. */
+const signals = new Map();
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const tokenInput = $('#admin-token');
+
+// ---- DOM and formatting -------------------------------------------------------------------------
+
+/** `el('td', { class: 'num' }, '1.0')`: attributes, `on*` listeners, and text or node children. */
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  node.append(...children.flat().filter((c) => c !== undefined && c !== null));
+  return node;
+}
+
+const DASH = '–';
+const pct = (x, digits = 2) => (x === null || x === undefined ? DASH : `${(x * 100).toFixed(digits)}%`);
+const num = (x, digits = 4) => (x === null || x === undefined ? DASH : Number(x).toFixed(digits));
+const when = (iso) => (iso ? String(iso).replace('T', ' ').slice(0, 16) : DASH);
+/** Texts kept whole (a date must not break at its hyphens) that a `breaks` column may put on separate lines. */
+const parts = (...texts) => texts.flatMap((text, i) => [i > 0 ? ' ' : null, el('span', { class: 'nowrap' }, text)]);
+const stamp = (iso) => (iso ? parts(...when(iso).split(' ')) : DASH);
+const range = (from, to) => (from ? parts(`${from} →`, to ?? DASH) : DASH);
+const badge = (text, kind = String(text)) => el('span', { class: `status ${kind}` }, String(text));
+const yesNo = (flag) => badge(flag ? 'yes' : 'no');
+const direction = (probUp) => (probUp > 0.5 ? el('span', { class: 'up' }, '▲ up') : el('span', { class: 'down' }, '▼ down'));
+
+/**
+ * A table: `columns` are `{ label, value(row), num?, wrap?, breaks? }` (`wrap`: long text; `breaks`: a
+ * date range or time that may take two lines in a wide table); `rowAttributes(row)` may mark a row.
+ * An empty list shows `empty` instead.
+ */
+function table(columns, rows, { rowAttributes, empty = 'Nothing yet.' } = {}) {
+  if (rows.length === 0) return el('p', { class: 'caption' }, empty);
+  const cellClass = (c) => [c.num && 'num', c.wrap && 'wrap', c.breaks && 'breaks'].filter(Boolean).join(' ') || undefined;
+  return el(
+    'table',
+    {},
+    el('thead', {}, el('tr', {}, columns.map((c) => el('th', { class: cellClass(c) }, c.label)))),
+    el('tbody', {}, rows.map((row) => el('tr', rowAttributes?.(row) ?? {}, columns.map((c) => el('td', { class: cellClass(c) }, c.value(row)))))),
+  );
+}
+
+/** A definition list of `[label, value]` pairs. */
+const facts = (pairs) => el('dl', { class: 'kv' }, pairs.flatMap(([label, value]) => [el('dt', {}, label), el('dd', {}, value)]));
+
+/** Replaces `target`'s content (null and undefined parts left out) and unhides it. */
+function show(target, ...content) {
+  target.replaceChildren(...content.filter((c) => c !== undefined && c !== null));
+  target.hidden = false;
+}
+
+/** Form fields as strings and checkboxes as booleans; empty strings become undefined. */
+function formValues(form) {
+  const values = {};
+  for (const input of form.querySelectorAll('input[name]')) {
+    values[input.name] = input.type === 'checkbox' ? input.checked : input.value.trim() || undefined;
+  }
+  return values;
+}
+
+// ---- API ---------------------------------------------------------------------------------------
+
+async function api(method, path, { query = {}, body } = {}) {
+  const url = new URL(API + path, location.origin);
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
+  const headers = { accept: 'application/json' };
+  const token = tokenInput.value.trim();
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = { error: text };
+  }
+  if (!response.ok) {
+    const detail = data?.error ?? data?.message ?? response.statusText;
+    const hint = response.status === 401 || response.status === 403 ? ' (set the admin token at the top right)' : '';
+    throw new Error(`${method} ${path}: ${response.status} ${detail}${hint}`);
+  }
+  return data;
+}
+
+/**
+ * Runs a card's action: its buttons are disabled while it runs (long operations cannot be started
+ * twice) and a failure is shown in the card's error line instead of being lost in the console.
+ */
+async function act(card, task) {
+  const error = $('.error', card);
+  error.hidden = true;
+  const buttons = [...card.querySelectorAll('button')];
+  for (const b of buttons) b.disabled = true;
+  card.setAttribute('aria-busy', 'true');
+  try {
+    await task();
+  } catch (e) {
+    error.textContent = e instanceof Error ? e.message : String(e);
+    error.hidden = false;
+  } finally {
+    for (const b of buttons) b.disabled = false;
+    card.removeAttribute('aria-busy');
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---- charts ------------------------------------------------------------------------------------
+
+/** Draws `option` into the chart named `name` (its `data-chart` element), replacing what was there. */
+function draw(name, option) {
+  const host = $(`[data-chart="${name}"]`);
+  host.hidden = false;
+  charts[name] ??= window.echarts.init(host);
+  charts[name].setOption({ animation: false, grid: { left: 64, right: 24, top: 48, bottom: 56 }, tooltip: { trigger: 'axis' }, ...option }, true);
+  charts[name].resize();
+}
+
+const line = (name, data, color, extra = {}) => ({ name, type: 'line', data, showSymbol: false, lineStyle: { width: 1.5 }, itemStyle: { color }, ...extra });
+const dateAxis = (dates) => ({ type: 'category', data: dates, boundaryGap: false });
+const zoom = [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8 }];
+const percentAxis = (extra = {}) => ({ type: 'value', axisLabel: { formatter: (v) => `${(v * 100).toFixed(0)}%` }, ...extra });
+
+/** A vertical line at `date` (when it is on the axis): where in-sample ends. */
+const trainedThroughLine = (date) => (date ? { silent: true, symbol: 'none', lineStyle: { color: GREY, type: 'dashed' }, label: { formatter: 'trained through' }, data: [{ xAxis: date }] } : undefined);
+
+function drawFit(plot) {
+  // Sample k is dated dates[k] on the first two charts and dates_price[k] on the price chart.
+  const boundary = plot.dates.indexOf(plot.trained_through);
+  const inSampleEnd = (axis) => trainedThroughLine(boundary >= 0 ? axis[boundary] : null);
+  const title = (text) => ({ text, left: 8, top: 4, textStyle: { fontSize: 13 } });
+  const legend = { top: 4, right: 16 };
+  draw('fit-direction', {
+    title: title('Direction (on the forecast session)'),
+    legend,
+    xAxis: dateAxis(plot.dates),
+    yAxis: { type: 'value', min: 0, max: 1, name: 'up = 1' },
+    dataZoom: zoom,
+    series: [
+      line('Actual', plot.actual_direction, BLUE, { step: 'end', markLine: inSampleEnd(plot.dates) }),
+      line('Predicted', plot.predicted_direction, RED, { step: 'end' }),
+      line('P(up)', plot.prob_up, GREY, { lineStyle: { width: 1, type: 'dotted' } }),
+    ],
+  });
+  draw('fit-return', {
+    title: title('5-day return (on the forecast session)'),
+    legend,
+    xAxis: dateAxis(plot.dates),
+    yAxis: percentAxis(),
+    tooltip: { trigger: 'axis', valueFormatter: (v) => pct(v) },
+    dataZoom: zoom,
+    series: [
+      line('Actual', plot.actual_return, BLUE, { markLine: inSampleEnd(plot.dates) }),
+      line('Predicted', plot.predicted_return, RED),
+    ],
+  });
+  draw('fit-price', {
+    title: title('Price (on the session the forecast is realised)'),
+    legend,
+    xAxis: dateAxis(plot.dates_price),
+    yAxis: { type: 'value', scale: true },
+    tooltip: { trigger: 'axis', valueFormatter: (v) => num(v, 2) },
+    dataZoom: zoom,
+    series: [
+      line('Actual', plot.actual_price, BLUE, { markLine: inSampleEnd(plot.dates_price) }),
+      line('Predicted', plot.predicted_price, RED),
+    ],
+  });
+}
+
+// ---- tabs --------------------------------------------------------------------------------------
+
+/** What each tab loads when it is shown, and into which card. */
+const TABS = {
+  train: [['#signals-card', () => loadSignals()]],
+  runs: [
+    ['#runs-card', () => loadRuns()],
+    ['#versions-card', () => loadVersions()],
+  ],
+  monitoring: [
+    ['#status-card', () => loadStatus()],
+    ['#calibration-card', () => loadCalibration()],
+  ],
+};
+
+function showTab(name) {
+  for (const button of document.querySelectorAll('[data-tab]')) button.setAttribute('aria-selected', String(button.dataset.tab === name));
+  for (const panel of document.querySelectorAll('[data-panel]')) panel.hidden = panel.dataset.panel !== name;
+  history.replaceState(null, '', `#${name}`);
+  // Charts drawn while their tab was hidden have no size yet.
+  for (const chart of Object.values(charts)) chart.resize();
+  for (const [card, load] of TABS[name]) void act($(card), load);
+}
+
+// ---- Train & predict ---------------------------------------------------------------------------
+
+const HOLDOUT_METRICS = ['n', 'accuracy', 'f1', 'mse', 'mae', 'rmse', 'direction_accuracy'];
+
+const FINISHED = new Set(['succeeded', 'failed']);
+
+function renderJob(job, progress) {
+  const target = $('#train-job');
+  const done = FINISHED.has(job.status);
+  const stage = progress
+    ? [progress.stage, progress.step, progress.epochs && `epoch ${progress.epoch}/${progress.epochs}`, progress.loss != null && `loss ${num(progress.loss)}`]
+        .filter(Boolean)
+        .join(' · ')
+    : { queued: 'waiting for a worker…', running: 'starting…' }[job.status] ?? '';
+  const share = progress?.epochs ? progress.epoch / progress.epochs : 0;
+  show(
+    target,
+    el('div', { class: 'head' }, el('strong', {}, `Job #${job.id} · ${job.symbol} · ${job.training_type}`), badge(job.status)),
+    el('div', { class: 'progress-text', 'data-progress': '' }, stage),
+    done ? null : el('div', { class: 'bar' }, el('span', { style: `width: ${Math.round(share * 100)}%` })),
+    job.error ? el('p', { class: 'error' }, job.error) : null,
+  );
+}
+
+function renderTrainResult(run) {
+  const holdout = run.holdout_metrics_json ?? {};
+  show(
+    $('#train-result'),
+    el('h3', {}, 'Result'),
+    facts([
+      ['Version', run.version_id ?? DASH],
+      ['Deployed', yesNo(run.validation_deployed)],
+      ['Decision', run.validation_reason ?? DASH],
+      ['Data', `${run.data_start} → ${run.data_end}`],
+      ['Duration', `${num(run.duration_seconds, 1)} s`],
+    ]),
+    el('h3', {}, 'Holdout metrics'),
+    table(
+      HOLDOUT_METRICS.map((metric) => ({ label: metric, num: true, value: (row) => num(row[metric], metric === 'n' ? 0 : 4) })),
+      [holdout],
+    ),
+  );
+}
+
+async function train(form) {
+  const values = formValues(form);
+  $('#train-result').hidden = true;
+  let { job } = await api('POST', '/train', { body: values });
+  renderJob(job, null);
+  while (!FINISHED.has(job.status)) {
+    await sleep(POLL_MS);
+    const state = await api('GET', `/jobs/${job.id}`);
+    job = state.job;
+    renderJob(job, state.progress);
+  }
+  if (job.status === 'failed') throw new Error(`training failed: ${job.error}`);
+  // The job names its run; the run holds the holdout metrics and the deploy decision.
+  const { runs } = await api('GET', '/training-runs', { query: { symbol: job.symbol, limit: 20 } });
+  renderTrainResult(runs.find((r) => r.id === job.run_id));
+}
+
+const SIGNAL_COLUMNS = [
+  { label: 'Symbol', value: (s) => el('strong', {}, s.symbol) },
+  { label: 'As of', value: (s) => s.as_of },
+  { label: 'Grade', value: (s) => badge(s.grade, s.grade.toLowerCase()) },
+  { label: 'Direction', value: (s) => direction(s.prob_up) },
+  { label: 'Exp. 5-day return', num: true, value: (s) => el('span', { class: s.expected_return_5d >= 0 ? 'up' : 'down' }, pct(s.expected_return_5d)) },
+  { label: 'P(up)', num: true, value: (s) => pct(s.prob_up, 1) },
+  { label: 'P(down)', num: true, value: (s) => pct(1 - s.prob_up, 1) },
+  { label: 'Confidence', value: (s) => el('span', { title: `${s.confidence} of 5` }, `${'●'.repeat(s.confidence)}${'○'.repeat(5 - s.confidence)}`) },
+  { label: 'Source', value: (s) => el('span', { title: s.model_version ?? '' }, s.source) },
+];
+
+function renderSignals() {
+  const rows = [...signals.values()].sort((a, b) => a.symbol.localeCompare(b.symbol));
+  show($('#signals-table'), table(SIGNAL_COLUMNS, rows, { rowAttributes: (s) => ({ 'data-symbol': s.symbol }), empty: 'No predictions yet: predict a symbol above.' }));
+}
+
+async function loadSignals() {
+  const latest = (await api('GET', '/signals')).signals.map((row) => row.signal);
+  signals.clear();
+  for (const signal of latest) signals.set(signal.symbol, signal);
+  renderSignals();
+  setSymbols(latest.map((s) => s.symbol));
+}
+
+async function predictOne(symbol, options) {
+  const result = await api('GET', '/predict', { query: { symbol, ...options } });
+  signals.set(result.signal.symbol, result.signal);
+  renderSignals();
+  return result;
+}
+
+function predictOptions() {
+  const { use_fallback, trigger_train_async } = formValues($('#predict-form'));
+  return { use_fallback, trigger_train_async };
+}
+
+const triggerText = (check) => (check.job_id === null ? check.reason : `job #${check.job_id} queued (${check.trigger}, ${check.mode}): ${check.reason}`);
+
+async function predict(symbol) {
+  const result = await predictOne(symbol, predictOptions());
+  const s = result.signal;
+  show(
+    $('#predict-result'),
+    facts([
+      ['Signal', `${s.symbol} ${s.as_of}: ${s.action} (${s.grade}), confidence ${s.confidence}`],
+      ['Expected 5-day return', pct(s.expected_return_5d)],
+      ['Price / stop / target', `${num(s.current_price, 2)} / ${num(s.stop_loss, 2)} / ${num(s.take_profit, 2)}`],
+      ['Source', `${s.source}${s.model_version ? ` (${s.model_version})` : ''}`],
+      ...s.fallback_reasons.map((r) => [`${r.source} skipped`, r.reason]),
+      ...(result.trigger_check ? [['Training trigger', triggerText(result.trigger_check)]] : []),
+    ]),
+  );
+}
+
+async function predictAll() {
+  const { symbols } = await api('GET', '/monitoring');
+  const names = symbols.map((s) => s.symbol);
+  const progress = $('#predict-progress');
+  const failures = [];
+  for (const [i, symbol] of names.entries()) {
+    show(progress, `Predicting ${i + 1} of ${names.length}: ${symbol}…`);
+    try {
+      await predictOne(symbol, predictOptions());
+    } catch (e) {
+      failures.push(`${symbol}: ${e.message}`);
+    }
+  }
+  show(progress, `Predicted ${names.length - failures.length} of ${names.length} symbols.`);
+  if (failures.length > 0) throw new Error(failures.join('\n'));
+}
+
+async function fit(form, years) {
+  const { symbol } = formValues(form);
+  for (const button of form.querySelectorAll('[name="years"]')) button.classList.toggle('active', button.value === years);
+  const plot = await api('GET', '/plot-data', { query: { symbol, years } });
+  $('#fit-charts').hidden = false;
+  drawFit(plot);
+  show(
+    $('#fit-caption'),
+    `${plot.symbol}, ${plot.years} year${plot.years > 1 ? 's' : ''}: ${plot.dates.length} forecasts ${plot.dates[0] ?? ''} → ${plot.dates.at(-1) ?? ''}, model ${plot.version_id}, trained through ${plot.trained_through}.`,
+  );
+}
+
+/** Fills the symbol suggestions of every symbol field. */
+function setSymbols(symbols) {
+  const list = $('#symbol-list');
+  const known = new Set([...list.options].map((o) => o.value));
+  for (const symbol of symbols) if (!known.has(symbol)) list.append(el('option', { value: symbol }));
+}
+
+// ---- Runs & versions ---------------------------------------------------------------------------
+
+const RUN_COLUMNS = [
+  { label: '#', num: true, value: (r) => String(r.id) },
+  { label: 'Symbol', value: (r) => r.symbol },
+  { label: 'When', breaks: true, value: (r) => stamp(r.created_at) },
+  { label: 'Mode', value: (r) => r.training_type },
+  { label: 'Trigger', value: (r) => r.trigger_type },
+  { label: 'Data', breaks: true, value: (r) => range(r.data_start, r.data_end) },
+  { label: 'Deployed', value: (r) => yesNo(r.validation_deployed) },
+  { label: 'Reason', wrap: true, value: (r) => r.validation_reason ?? DASH },
+  { label: 'Accuracy', num: true, value: (r) => num(r.holdout_metrics_json?.accuracy, 3) },
+  { label: 'F1', num: true, value: (r) => num(r.holdout_metrics_json?.f1, 3) },
+  { label: 'MSE', num: true, value: (r) => num(r.holdout_metrics_json?.mse, 5) },
+  { label: 'Seconds', num: true, value: (r) => num(r.duration_seconds, 1) },
+  // Version ids are long: this one may break at its hyphens rather than widen the table.
+  { label: 'Version', breaks: true, value: (r) => r.version_id ?? DASH },
+];
+
+async function loadRuns() {
+  const { symbol, limit } = formValues($('#runs-form'));
+  const { runs } = await api('GET', '/training-runs', { query: { symbol, limit } });
+  show($('#runs-table'), table(RUN_COLUMNS, runs, { empty: 'No training runs.' }));
+}
+
+async function rollback(version) {
+  const { previous_version_id } = await api('POST', '/rollback', { body: { symbol: version.symbol, version_id: version.version_id } });
+  await loadVersions();
+  show($('#versions-message'), `${version.symbol}: current model is now ${version.version_id} (was ${previous_version_id ?? 'none'}).`);
+}
+
+async function loadVersions() {
+  $('#versions-message').hidden = true;
+  const versions = (await api('GET', '/versions')).symbols.flatMap((s) => s.versions);
+  const columns = [
+    { label: 'Symbol', value: (v) => v.symbol },
+    { label: 'Version', value: (v) => v.version_id },
+    { label: 'Mode', value: (v) => v.training_type },
+    { label: 'Trained', value: (v) => when(v.training_time) },
+    { label: 'Data', value: (v) => `${v.data_start} → ${v.data_end}` },
+    { label: 'Size', num: true, value: (v) => `${(v.blob_bytes / 1024).toFixed(0)} KiB` },
+    { label: 'Checksum', value: (v) => el('code', { title: v.checksum }, v.checksum.slice(0, 12)) },
+    {
+      label: '',
+      value: (v) => (v.current ? badge('● current', 'yes') : el('button', { type: 'button', 'data-rollback': v.version_id, onclick: () => act($('#versions-card'), () => rollback(v)) }, 'Roll back to this')),
+    },
+  ];
+  show(
+    $('#versions-table'),
+    table(columns, versions, { rowAttributes: (v) => ({ class: v.current ? 'current' : undefined, 'data-version': v.version_id }), empty: 'No model versions.' }),
+  );
+}
+
+async function updateAccuracy(form) {
+  const { symbol, as_of_date } = formValues(form);
+  const result = await api('POST', '/update-accuracy', { body: { symbol, as_of_date } });
+  show(
+    $('#accuracy-result'),
+    facts([
+      ['Records written', String(result.written.length)],
+      ['Still pending', String(result.pending)],
+      ['Direction right', result.written.length ? pct(result.written.filter((r) => r.direction_correct).length / result.written.length, 1) : DASH],
+    ]),
+  );
+}
+
+const TRIGGER_COLUMNS = [
+  { label: 'Symbol', value: (t) => t.symbol },
+  { label: 'Session', value: (t) => t.session },
+  { label: 'Trigger', value: (t) => t.trigger ?? DASH },
+  { label: 'Mode', value: (t) => t.mode ?? DASH },
+  { label: 'Fired', value: (t) => t.candidates.join(', ') || DASH },
+  { label: 'Reason', wrap: true, value: (t) => t.reason },
+  { label: 'Job', value: (t) => (t.job_id === null ? DASH : `#${t.job_id}`) },
+];
+
+async function checkTriggers(form) {
+  const { symbol, run } = formValues(form);
+  const { checks } = await api('POST', '/check-triggers', { body: { symbol, run } });
+  show($('#triggers-result'), table(TRIGGER_COLUMNS, checks));
+}
+
+// ---- Monitoring & alerts -----------------------------------------------------------------------
+
+const STATUS_COLUMNS = [
+  { label: 'Symbol', value: (s) => el('strong', {}, s.symbol) },
+  { label: 'Last bar', value: (s) => s.last_bar },
+  { label: 'Current version', value: (s) => s.current_version ?? DASH },
+  { label: 'Trained', breaks: true, value: (s) => stamp(s.last_training_time) },
+  { label: 'Data', breaks: true, value: (s) => range(s.data_start, s.data_end) },
+  { label: 'Deployed', value: (s) => (s.validation ? yesNo(s.validation.deployed) : DASH) },
+  { label: 'Preds (7 d)', num: true, value: (s) => String(s.predictions_last_7_days) },
+  { label: 'Records', num: true, value: (s) => String(s.accuracy_records) },
+  { label: 'MAE', num: true, value: (s) => num(s.mae) },
+  { label: 'RMSE', num: true, value: (s) => num(s.rmse) },
+  { label: 'Dir. acc.', num: true, value: (s) => pct(s.direction_accuracy, 1) },
+  { label: 'Decay', value: (s) => (s.decay.triggered ? badge('triggered', 'warning') : badge('ok', 'yes')) },
+  { label: 'Failures', num: true, value: (s) => String(s.training_failures) },
+];
+
+/** Status and training failures: both from GET /monitoring. */
+async function loadStatus() {
+  const status = await api('GET', '/monitoring');
+  const queue = status.queue;
+  $('#status-summary').textContent = [
+    `Backend: ${status.backend ? `${status.backend.name} (${status.backend.reason})` : 'not initialised'}`,
+    queue && `queue: ${queue.running.length} running, ${queue.queued.length} queued`,
+    `as of ${when(status.generated_at)} UTC`,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  show($('#status-table'), table(STATUS_COLUMNS, status.symbols, { empty: 'No symbols stored.' }));
+  renderFailures(status);
+  setSymbols(status.symbols.map((s) => s.symbol));
+}
+
+async function checkDecay(form) {
+  const { symbol, threshold, n_recent, log } = formValues(form);
+  const d = await api('GET', '/performance-decay', { query: { symbol, threshold, n_recent, log } });
+  show(
+    $('#decay-result'),
+    facts([
+      ['Triggered', d.triggered ? badge('yes', 'warning') : badge('no', 'yes')],
+      ['Recent mean error', `${num(d.recent_avg_error)} (${d.n_recent_samples} records)`],
+      ['Historical mean error', `${num(d.historical_avg_error)} (${d.n_historical_samples} records)`],
+      ['Threshold', num(d.threshold)],
+      ['Reason', d.reason],
+    ]),
+  );
+}
+
+const ALERT_COLUMNS = [
+  { label: 'Type', value: (a) => a.alert_type },
+  { label: 'Symbol', value: (a) => a.symbol ?? DASH },
+  { label: 'Severity', value: (a) => badge(a.severity) },
+  { label: 'Message', wrap: true, value: (a) => a.message },
+];
+
+async function alerts(fire) {
+  const { active, fired } = await api('POST', '/alerts', { body: { fire } });
+  show(
+    $('#alerts-result'),
+    el('h3', {}, `Active (${active.length})`),
+    table(ALERT_COLUMNS, active, { empty: 'No active alerts.' }),
+    fire ? el('h3', {}, `Fired (${fired.length})`) : null,
+    fire
+      ? table(
+          [...ALERT_COLUMNS, { label: 'Delivery', value: (a) => badge(a.delivery_status) }, { label: 'Attempts', num: true, value: (a) => String(a.delivery_attempts) }],
+          fired,
+          { empty: 'Nothing fired.' },
+        )
+      : null,
+  );
+}
+
+const LEVELS = ['1', '2', '3', '4', '5'];
+
+async function loadCalibration() {
+  const report = await api('GET', '/calibration');
+  const buckets = LEVELS.map((level) => report.overall.by_confidence[level]);
+  draw('calibration', {
+    title: { text: `Hit rate by confidence (${report.prediction_set}; dashed: a coin flip)`, left: 8, top: 4, textStyle: { fontSize: 13 } },
+    grid: { left: 64, right: 24, top: 48, bottom: 32 },
+    xAxis: { type: 'category', data: LEVELS.map((l) => `confidence ${l}`) },
+    yAxis: percentAxis({ min: 0, max: 1 }),
+    tooltip: { trigger: 'axis', formatter: ([p]) => `${p.name}: ${pct(p.value, 1)} of ${buckets[p.dataIndex].n}` },
+    series: [
+      {
+        name: 'Hit rate',
+        type: 'bar',
+        data: buckets.map((b) => b.hit_rate),
+        itemStyle: { color: BLUE },
+        label: { show: true, position: 'top', formatter: (p) => (p.value === null ? '' : `${pct(p.value, 0)} (n=${buckets[p.dataIndex].n})`) },
+        markLine: { silent: true, symbol: 'none', lineStyle: { color: GREY, type: 'dashed' }, label: { show: false }, data: [{ yAxis: 0.5 }] },
+      },
+    ],
+  });
+  show(
+    $('#calibration-table'),
+    table(
+      [
+        { label: 'Confidence', value: (row) => row.level },
+        { label: 'Predictions', num: true, value: (row) => String(row.n) },
+        { label: 'Hits', num: true, value: (row) => String(row.hits) },
+        { label: 'Hit rate', num: true, value: (row) => pct(row.hit_rate, 1) },
+        { label: 'Mean 5-day return', num: true, value: (row) => pct(row.mean_actual_return) },
+      ],
+      buckets.map((b, i) => ({ level: LEVELS[i], ...b })),
+    ),
+  );
+}
+
+/**
+ * The API keeps failure rows to itself; what it shows is each symbol's count since its current model
+ * (what the training_failure_count alert counts) and the failed jobs among the queue's recent ones.
+ */
+function renderFailures(status) {
+  const failedJobs = (status.queue?.recent ?? []).filter((job) => job.status === 'failed');
+  show(
+    $('#failures-table'),
+    table(
+      [
+        { label: 'Symbol', value: (s) => s.symbol },
+        { label: 'Since the current model', num: true, value: (s) => String(s.training_failures) },
+      ],
+      status.symbols,
+      { empty: 'No symbols stored.' },
+    ),
+    el('h3', {}, 'Failed jobs among the last finished'),
+    table(
+      [
+        { label: 'Job', value: (j) => `#${j.id}` },
+        { label: 'Finished', value: (j) => when(j.finished_at) },
+        { label: 'Symbol', value: (j) => j.symbol },
+        { label: 'Mode', value: (j) => j.training_type },
+        { label: 'Trigger', value: (j) => j.trigger_type },
+        { label: 'Error', wrap: true, value: (j) => j.error ?? DASH },
+      ],
+      failedJobs,
+      { empty: 'None failed.' },
+    ),
+  );
+}
+
+async function loadBacktest(form) {
+  const { id } = formValues(form);
+  const { replays } = await api('GET', `/backtests/${encodeURIComponent(id)}`);
+  // The latest replay per strategy; the first report (first strategy, first symbol) is charted.
+  const reports = Object.values(replays).flatMap((replay) => replay.reports);
+  if (reports.length === 0) throw new Error(`backtest ${id} has not been replayed yet: run \`lstm-signals backtest --replay ${id}\``);
+  show(
+    $('#backtest-summary'),
+    table(
+      [
+        { label: 'Strategy', value: (r) => r.strategy },
+        { label: 'Symbol', value: (r) => r.symbol },
+        { label: 'Period', value: (r) => `${r.from} → ${r.to}` },
+        { label: 'Return', num: true, value: (r) => pct(r.total_return) },
+        { label: 'Buy & hold', num: true, value: (r) => pct(r.buy_and_hold.total_return) },
+        { label: 'Sharpe', num: true, value: (r) => num(r.sharpe, 2) },
+        { label: 'Max drawdown', num: true, value: (r) => pct(r.max_drawdown) },
+        { label: 'Trades', num: true, value: (r) => String(r.trade_count) },
+        { label: 'Win rate', num: true, value: (r) => pct(r.win_rate, 1) },
+      ],
+      reports,
+    ),
+  );
+  const [first] = reports;
+  draw('backtest-equity', {
+    title: { text: `${first.strategy} on ${first.symbol}: equity`, left: 8, top: 4, textStyle: { fontSize: 13 } },
+    legend: { top: 4, right: 16 },
+    xAxis: dateAxis(first.equity_curve.map((p) => p.date)),
+    yAxis: { type: 'value', scale: true },
+    tooltip: { trigger: 'axis', valueFormatter: (v) => num(v, 0) },
+    dataZoom: zoom,
+    series: [line('Strategy', first.equity_curve.map((p) => p.strategy), GREEN), line('Buy and hold', first.equity_curve.map((p) => p.buy_and_hold), GREY)],
+  });
+}
+
+// ---- wiring ------------------------------------------------------------------------------------
+
+/** Binds a form's submit to a card action; the submitter (e.g. the years button) is passed on. */
+function onSubmit(form, task) {
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void act(form.closest('.card'), () => task(form, event.submitter?.value));
+  });
+}
+
+tokenInput.value = localStorage.getItem(TOKEN_KEY) ?? '';
+tokenInput.addEventListener('input', () => localStorage.setItem(TOKEN_KEY, tokenInput.value.trim()));
+
+for (const button of document.querySelectorAll('[data-tab]')) button.addEventListener('click', () => showTab(button.dataset.tab));
+window.addEventListener('resize', () => {
+  for (const chart of Object.values(charts)) chart.resize();
+});
+
+onSubmit($('#train-form'), train);
+onSubmit($('#predict-form'), (form) => predict(formValues(form).symbol));
+$('#predict-all').addEventListener('click', () => act($('#predict-card'), predictAll));
+onSubmit($('#fit-form'), fit);
+onSubmit($('#runs-form'), loadRuns);
+$('#versions-reload').addEventListener('click', () => act($('#versions-card'), loadVersions));
+onSubmit($('#accuracy-form'), updateAccuracy);
+onSubmit($('#triggers-form'), checkTriggers);
+$('#status-reload').addEventListener('click', () => act($('#status-card'), loadStatus));
+onSubmit($('#decay-form'), checkDecay);
+$('#alerts-check').addEventListener('click', () => act($('#alerts-card'), () => alerts(false)));
+$('#alerts-fire').addEventListener('click', () => act($('#alerts-card'), () => alerts(true)));
+onSubmit($('#backtest-form'), loadBacktest);
+
+showTab(location.hash.slice(1) in TABS ? location.hash.slice(1) : 'train');

@@ -1,0 +1,372 @@
+/**
+ * The /lstm admin panel in a real browser — Debian's chromium driven by playwright-core — against the
+ * standalone host's HTTP server and the real plugin, on the bundled S&P 500 bars with toy-sized training.
+ * Screenshots of the three tabs are written to test-artifacts/.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CsvBarSource } from '../adapters/bars/csv.js';
+import { startHttpServer, type RunningHttpServer } from '../adapters/standalone/http-server.js';
+import { StandaloneHost } from '../adapters/standalone/host.js';
+import { PANEL, panelRoutes } from '../plugin/panel/panel-routes.js';
+import { createPlugin, Store, type CalibrationReport, type LstmSignalsPlugin, type Logger, type PlotData, type Signal, type TrainingJobRow, type TrainingProgress, type TrainingRunRow } from '../plugin/index.js';
+import type { TriggerCheck } from '../plugin/triggers/trigger-check.js';
+import { backtestReport, LstmSwing, replaySignals } from '../strategies/index.js';
+import { SPX_CSV, spxBars } from './support/spx.js';
+import { TINY_TRAINING } from './support/tiny-training.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.join(import.meta.dirname, '../test-artifacts');
+const STATIC = path.join(import.meta.dirname, '../plugin/panel/static');
+const TOKEN = 'panel-test-token';
+const LAST_SESSION = '2020-04-17';
+/** Predictions the test logs at earlier sessions, so accuracy and calibration have outcomes to show. */
+const PAST_PREDICTIONS = 20;
+/** What POST /train and GET /jobs/:id answer (the former without progress). */
+interface JobState {
+  job: TrainingJobRow;
+  progress?: TrainingProgress | null;
+}
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The page's globals the test reads; functions run in the page reach them through `globalThis` (the test compiles without the DOM library). */
+interface PageGlobals {
+  lstmCharts: Record<string, { getOption(): { xAxis: Array<{ data: unknown[] }>; series: Array<{ data: unknown[] }> } }>;
+  jobRenders: string[];
+  jobObserver: InstanceType<PageGlobals['MutationObserver']>;
+  localStorage: { getItem(key: string): string | null };
+  scrollTo(x: number, y: number): void;
+  MutationObserver: new (callback: () => void) => { observe(target: unknown, options: { childList: boolean }): void; disconnect(): void };
+}
+
+/** The panel's number formats, so the cells can be compared exactly. */
+const pct = (x: number, digits = 2) => `${(x * 100).toFixed(digits)}%`;
+const num = (x: number, digits = 4) => x.toFixed(digits);
+
+describe('panel routes', () => {
+  const routes = panelRoutes();
+  const get = (path: string, params: Record<string, string> = {}) =>
+    routes.find((r) => r.method === 'GET' && r.path === path)!.handler({ query: {}, body: undefined, params, headers: {} });
+
+  it('declares the panel and serves its page publicly', async () => {
+    expect(PANEL).toEqual({ id: 'lstm', title: 'LSTM signals', path: '/lstm' });
+    expect(routes.map((r) => [r.method, r.path, r.access])).toEqual([
+      ['GET', '/lstm', 'public'],
+      ['GET', '/lstm/assets/:file', 'public'],
+    ]);
+    expect(await get('/lstm')).toEqual({ status: 200, contentType: 'text/html; charset=utf-8', body: readFileSync(path.join(STATIC, 'index.html'), 'utf8') });
+  });
+
+  it('serves exactly the whitelisted assets, ECharts from the installed package', async () => {
+    const echarts = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js');
+    expect(echarts).toBe(path.join(import.meta.dirname, '../node_modules/echarts/dist/echarts.min.js'));
+    const expected: Array<[string, string, string]> = [
+      ['panel.js', 'text/javascript; charset=utf-8', path.join(STATIC, 'panel.js')],
+      ['panel.css', 'text/css; charset=utf-8', path.join(STATIC, 'panel.css')],
+      ['echarts.min.js', 'text/javascript; charset=utf-8', echarts],
+    ];
+    for (const [file, contentType, source] of expected) {
+      expect(await get('/lstm/assets/:file', { file })).toEqual({ status: 200, contentType, body: readFileSync(source, 'utf8') });
+    }
+    for (const file of ['index.html', '../panel-routes.ts', '..%2Fpanel-routes.ts', 'echarts.js', 'toString', '__proto__']) {
+      expect(await get('/lstm/assets/:file', { file })).toEqual({ status: 404, body: { error: `no panel asset ${file}` } });
+    }
+  });
+});
+
+describe('the /lstm panel in chromium', () => {
+  let plugin: LstmSignalsPlugin;
+  let host: StandaloneHost;
+  let server: RunningHttpServer;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  let dir: string;
+  let firstVersion: string;
+  let secondVersion: string;
+
+  /** The API as the panel calls it: GET, or POST with a JSON `body`. */
+  async function api<T>(path: string, body?: object): Promise<T> {
+    const response = await fetch(`${server.url}/api/lstm${path}`, {
+      method: body ? 'POST' : 'GET',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as T;
+  }
+
+  /** Every series' data of a chart, and its x-axis categories, as ECharts holds them. */
+  function chartData(name: string): Promise<{ x: unknown[]; series: unknown[][] }> {
+    return page.evaluate((chart) => {
+      const option = (globalThis as unknown as PageGlobals).lstmCharts[chart]!.getOption();
+      return { x: option.xAxis[0]!.data, series: option.series.map((s) => s.data) };
+    }, name);
+  }
+
+  const hasChart = (name: string) => page.evaluate((chart) => chart in (globalThis as unknown as PageGlobals).lstmCharts, name);
+  const cellTexts = (selector: string) => page.locator(selector).locator('td').allInnerTexts();
+
+  async function screenshot(tab: string): Promise<void> {
+    // From the top, where the sticky header belongs.
+    await page.evaluate(() => (globalThis as unknown as PageGlobals).scrollTo(0, 0));
+    await page.screenshot({ path: path.join(ARTIFACTS, `panel-${tab}.png`), fullPage: true });
+  }
+
+  /**
+   * Submits the training form and waits for the result, recording every render of the job box and
+   * every job state the API answered, in order.
+   */
+  async function trainFromForm(): Promise<{ renders: string[]; states: JobState[] }> {
+    const answers: Array<Promise<JobState>> = [];
+    const onResponse = (response: { url(): string; json(): Promise<unknown> }) => {
+      if (/\/api\/lstm\/(train|jobs\/\d+)$/.test(response.url())) answers.push(response.json() as Promise<JobState>);
+    };
+    page.on('response', onResponse);
+    await page.locator('#train-job').evaluate((box) => {
+      const globals = globalThis as unknown as PageGlobals;
+      globals.jobRenders = [];
+      globals.jobObserver = new globals.MutationObserver(() => globals.jobRenders.push(box.innerText));
+      globals.jobObserver.observe(box, { childList: true });
+    });
+    await page.click('#train-form button[type="submit"]');
+    await page.locator('#train-result').waitFor({ state: 'visible', timeout: 100_000 });
+    page.off('response', onResponse);
+    const renders = await page.evaluate(() => {
+      const globals = globalThis as unknown as PageGlobals;
+      globals.jobObserver.disconnect();
+      return globals.jobRenders;
+    });
+    return { renders, states: await Promise.all(answers) };
+  }
+
+  function expectJobFollowed({ renders, states }: Awaited<ReturnType<typeof trainFromForm>>): void {
+    const [queued, ...polls] = states;
+    expect(queued!.job.status).toBe('queued');
+    expect(polls.at(-1)!.job.status).toBe('succeeded');
+    // A toy training still takes seconds (three CV folds, the refit, the holdout): its epochs are seen.
+    expect(polls.some(({ job, progress }) => job.status === 'running' && progress?.epochs === 1)).toBe(true);
+    // One render per answer, each showing that answer's status and progress.
+    const progressText = ({ job, progress }: JobState) =>
+      progress
+        ? [progress.stage, progress.step, progress.epochs && `epoch ${progress.epoch}/${progress.epochs}`, progress.loss !== undefined && `loss ${num(progress.loss)}`].filter(Boolean).join(' · ')
+        : { queued: 'waiting for a worker…', running: 'starting…' }[job.status as string];
+    expect(renders).toEqual(states.map((state) => `Job #${state.job.id} · SPX · fast\n${state.job.status}\n${progressText(state)}`));
+  }
+
+  async function expectTrainResult(run: TrainingRunRow): Promise<void> {
+    const result = await page.locator('#train-result').innerText();
+    expect(result).toContain(`Version\n${run.version_id}\nDeployed\nyes\nDecision\n${run.validation_reason}\nData\n${run.data_start} → ${run.data_end}`);
+    const holdout = run.holdout_metrics_json as Record<string, number>;
+    expect(await cellTexts('#train-result tbody tr')).toEqual(['n', 'accuracy', 'f1', 'mse', 'mae', 'rmse', 'direction_accuracy'].map((m) => (m === 'n' ? String(holdout.n) : num(holdout[m]!))));
+  }
+
+  async function setUp(): Promise<void> {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: the panel test needs Debian's chromium (apt-get install -y chromium); it never downloads a browser`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    dir = mkdtempSync(path.join(tmpdir(), 'lstm-panel-'));
+    host = new StandaloneHost({ source: new CsvBarSource(SPX_CSV, { strict: true }), logger: quiet });
+    plugin = createPlugin({
+      db_url: `sqlite:${path.join(dir, 'panel.sqlite')}`,
+      symbols: ['SPX'],
+      // Every new model deploys, so the second training becomes current and the rollback has a previous version.
+      training: { ...TINY_TRAINING, min_f1_improvement: -1 },
+      backtests_dir: path.join(dir, 'backtests'),
+    });
+    await plugin.activate(host);
+    server = await startHttpServer({ host, adminToken: TOKEN });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  }
+
+  /** Every test awaits the set-up, so without the browser each one fails with the reason (none is skipped). */
+  let ready: Promise<void>;
+  beforeAll(() => {
+    ready = setUp();
+    return ready.catch(() => {});
+  });
+  const step = (name: string, body: () => Promise<void>) =>
+    it(name, async () => {
+      await ready;
+      await body();
+    });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await plugin?.deactivate();
+  });
+
+  step('opens on Train & predict and shows a refused admin action inline until the token is set', async () => {
+    await page.goto(`${server.url}/lstm`);
+    await expect.poll(() => page.locator('#signals-table').innerText()).toBe('No predictions yet: predict a symbol above.');
+    await page.click('#predict-form button[type="submit"]');
+    const error = page.locator('#predict-card .error');
+    await error.waitFor({ state: 'visible' });
+    expect(await error.innerText()).toBe('GET /predict: 401 this route needs Authorization: Bearer <LSTM_ADMIN_TOKEN> (set the admin token at the top right)');
+    await page.fill('#admin-token', TOKEN);
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).localStorage.getItem('lstm-signals:admin-token'))).toBe(TOKEN);
+  });
+
+  step('trains from the form, following the queued job until its result and deploy decision', async () => {
+    expect(await page.isChecked('#train-form [name="fast_training"]')).toBe(true);
+    const followed = await trainFromForm();
+    expectJobFollowed(followed);
+    const { runs } = await api<{ runs: TrainingRunRow[] }>('/training-runs?symbol=SPX');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.validation_reason).toBe('first model for this symbol');
+    firstVersion = runs[0]!.version_id!;
+    await expectTrainResult(runs[0]!);
+  });
+
+  step('predicts SPX into the signals table, and restores the table on reload', async () => {
+    await page.click('#predict-form button[type="submit"]');
+    const row = page.locator('#signals-table tr[data-symbol="SPX"]');
+    await row.waitFor();
+    const { signals } = await api<{ signals: Array<{ signal: Signal }> }>('/signals');
+    expect(signals).toHaveLength(1);
+    const s = signals[0]!.signal;
+    expect([s.as_of, s.source, s.model_version]).toEqual([LAST_SESSION, 'lstm', firstVersion]);
+    const expected = ['SPX', LAST_SESSION, s.grade, s.prob_up > 0.5 ? '▲ up' : '▼ down', pct(s.expected_return_5d), pct(s.prob_up, 1), pct(1 - s.prob_up, 1), '●'.repeat(s.confidence) + '○'.repeat(5 - s.confidence), 'lstm'];
+    expect(await cellTexts('#signals-table tr[data-symbol="SPX"]')).toEqual(expected);
+    expect(await page.locator('#predict-result').innerText()).toContain(`Signal\nSPX ${LAST_SESSION}: ${s.action} (${s.grade}), confidence ${s.confidence}`);
+    await page.click('#predict-all');
+    await expect.poll(() => page.locator('#predict-progress').innerText()).toBe('Predicted 1 of 1 symbols.');
+    expect(await cellTexts('#signals-table tr[data-symbol="SPX"]')).toEqual(expected);
+
+    await page.reload();
+    await row.waitFor();
+    expect(await cellTexts('#signals-table tr[data-symbol="SPX"]')).toEqual(expected);
+  });
+
+  step('draws the 1-year fit curves with exactly the points the API returns, on the original date conventions', async () => {
+    await page.click('#fit-form button[value="1"]');
+    await page.locator('#fit-charts').waitFor({ state: 'visible' });
+    const plot = await api<PlotData>('/plot-data?symbol=SPX&years=1');
+    expect(plot.version_id).toBe(firstVersion);
+    const n = plot.dates.length;
+    // Every labelled as-of session from a year before the last bar (2019-04-17) on.
+    expect([n, plot.dates[0], plot.dates[n - 1]]).toEqual([248, '2019-04-17', '2020-04-09']);
+    expect(await chartData('fit-direction')).toEqual({ x: plot.dates, series: [plot.actual_direction, plot.predicted_direction, plot.prob_up] });
+    expect(await chartData('fit-return')).toEqual({ x: plot.dates, series: [plot.actual_return, plot.predicted_return] });
+    expect(await chartData('fit-price')).toEqual({ x: plot.dates_price, series: [plot.actual_price, plot.predicted_price] });
+    for (const series of [...(await chartData('fit-direction')).series, ...(await chartData('fit-price')).series]) expect(series).toHaveLength(n);
+    expect(await page.locator('#fit-caption').innerText()).toBe(
+      `SPX, 1 year: ${n} forecasts ${plot.dates[0]} → ${plot.dates[n - 1]}, model ${firstVersion}, trained through ${plot.trained_through}.`,
+    );
+  });
+
+  step('rolls back to the previous version after a second training: the current marker moves', async () => {
+    expectJobFollowed(await trainFromForm());
+    const { runs } = await api<{ runs: TrainingRunRow[] }>('/training-runs?symbol=SPX');
+    expect(runs.map((r) => r.validation_deployed)).toEqual([true, true]);
+    secondVersion = runs[0]!.version_id!;
+    expect(secondVersion).not.toBe(firstVersion);
+    await expectTrainResult(runs[0]!);
+    await screenshot('train');
+
+    await page.click('[data-tab="runs"]');
+    await expect.poll(() => page.locator('#runs-table tbody tr').count()).toBe(2);
+    expect(await page.locator('#runs-table tbody tr td:first-child').allInnerTexts()).toEqual(runs.map((r) => String(r.id)));
+    const current = page.locator('#versions-table tr.current');
+    await expect.poll(() => current.getAttribute('data-version')).toBe(secondVersion);
+    expect(await page.locator('#versions-table tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-version')))).toEqual([secondVersion, firstVersion]);
+    expect(await page.locator('#versions-table [data-rollback]').evaluateAll((buttons) => buttons.map((b) => b.getAttribute('data-rollback')))).toEqual([firstVersion]);
+
+    await page.click(`[data-rollback="${firstVersion}"]`);
+    await expect.poll(() => current.getAttribute('data-version')).toBe(firstVersion);
+    expect(await page.locator('#versions-table [data-rollback]').evaluateAll((buttons) => buttons.map((b) => b.getAttribute('data-rollback')))).toEqual([secondVersion]);
+    expect(await page.locator('#versions-message').innerText()).toBe(`SPX: current model is now ${firstVersion} (was ${secondVersion}).`);
+    const { symbols } = await api<{ symbols: Array<{ current_version_id: string }> }>('/versions');
+    expect(symbols.map((s) => s.current_version_id)).toEqual([firstVersion]);
+  });
+
+  step('backfills accuracy from the Runs & versions tab', async () => {
+    // Sessions whose fifth next session is stored, so each prediction has its outcome.
+    const sessions = (await spxBars()).map((b) => b.date);
+    const asOf = sessions.slice(-5 - PAST_PREDICTIONS, -5);
+    for (const date of asOf) await plugin.predict('SPX', { asOf: date });
+    await page.click('#accuracy-form button[type="submit"]');
+    await page.locator('#accuracy-result').waitFor({ state: 'visible' });
+    const calibration = await api<CalibrationReport>('/calibration');
+    const hits = Object.values(calibration.overall.by_confidence).reduce((sum, b) => sum + b.hits, 0);
+    // The panel's own prediction on the last session waits for its fifth session.
+    expect(await page.locator('#accuracy-result').innerText()).toBe(`Records written\n${PAST_PREDICTIONS}\nStill pending\n1\nDirection right\n${pct(hits / PAST_PREDICTIONS, 1)}`);
+
+    // A report-only check records nothing, so the API answers the same afterwards.
+    await page.click('#triggers-form button[type="submit"]');
+    await page.locator('#triggers-result tbody tr').waitFor();
+    const { checks } = await api<{ checks: Array<TriggerCheck & { job_id: number | null }> }>('/check-triggers', {});
+    expect(await cellTexts('#triggers-result tbody tr')).toEqual(
+      checks.flatMap((c) => [c.symbol, c.session, c.trigger ?? '–', c.mode ?? '–', c.candidates.join(', ') || '–', c.reason, c.job_id === null ? '–' : `#${c.job_id}`]),
+    );
+    await screenshot('runs');
+  });
+
+  step('shows status, the calibration chart, failures and a backtest equity curve on Monitoring & alerts', async () => {
+    const signals = (await plugin.store!.repos.predictionLog.find({ where: { symbol: 'SPX' }, order: { predict_date: 'ASC' } })).map((p) => p.signal_json as unknown as Signal);
+    const bars = (await spxBars()).filter((b) => b.date >= signals[0]!.as_of);
+    const report = backtestReport(replaySignals(new LstmSwing('SPX'), bars, signals), bars);
+    const backtests = await Store.open({ url: `sqlite:${path.join(dir, 'backtests', 'demo.sqlite')}`, migrate: true });
+    await backtests.repos.backtest.save({ name: 'demo', symbols_json: ['SPX'], date_from: bars[0]!.date, date_to: LAST_SESSION, training_type: 'fast', sessions: bars.length, report_json: { 'lstm-swing': { reports: [report] } } });
+    await backtests.close();
+
+    await page.click('[data-tab="monitoring"]');
+    await page.locator('#status-table tbody tr').waitFor();
+    const status = await cellTexts('#status-table tbody tr');
+    expect(status.slice(0, 3)).toEqual(['SPX', LAST_SESSION, firstVersion]);
+    expect(status[7]).toBe(String(PAST_PREDICTIONS));
+
+    await expect.poll(() => hasChart('calibration')).toBe(true);
+    const calibration = await api<CalibrationReport>('/calibration');
+    const levels = ['1', '2', '3', '4', '5'].map((level) => calibration.overall.by_confidence[level]!);
+    expect(levels.reduce((sum, b) => sum + b.n, 0)).toBe(PAST_PREDICTIONS);
+    expect(await chartData('calibration')).toEqual({ x: ['confidence 1', 'confidence 2', 'confidence 3', 'confidence 4', 'confidence 5'], series: [levels.map((b) => b.hit_rate)] });
+    expect(await page.locator('#calibration-table tbody tr td:nth-child(2)').allInnerTexts()).toEqual(levels.map((b) => String(b.n)));
+    expect(await page.locator('#failures-table').innerText()).toContain('Since the current model\nSPX\t0');
+    expect(await page.locator('#failures-table').innerText()).toContain('None failed.');
+
+    await page.click('#decay-form button[type="submit"]');
+    await page.locator('#decay-result').waitFor({ state: 'visible' });
+    const decay = await api<{ triggered: boolean; reason: string }>('/performance-decay?symbol=SPX');
+    const decayText = await page.locator('#decay-result').innerText();
+    expect(decayText.startsWith(`Triggered\n${decay.triggered ? 'yes' : 'no'}\n`)).toBe(true);
+    expect(decayText.endsWith(`\nReason\n${decay.reason}`)).toBe(true);
+
+    await page.click('#alerts-check');
+    await page.locator('#alerts-result h3').waitFor();
+    const alerts = await api<{ active: Array<{ alert_type: string; symbol: string; severity: string; message: string }>; fired: unknown[] }>('/alerts', {});
+    expect(alerts.fired).toEqual([]);
+    const rows = alerts.active.map((a) => [a.alert_type, a.symbol, a.severity, a.message].join('\t'));
+    expect(await page.locator('#alerts-result').innerText()).toBe(
+      [`Active (${rows.length})`, ...(rows.length ? ['Type\tSymbol\tSeverity\tMessage', ...rows] : ['No active alerts.'])].join('\n'),
+    );
+
+    await page.fill('#backtest-form [name="id"]', 'demo');
+    await page.click('#backtest-form button[type="submit"]');
+    await expect.poll(() => hasChart('backtest-equity')).toBe(true);
+    expect(await chartData('backtest-equity')).toEqual({
+      x: report.equity_curve.map((p) => p.date),
+      series: [report.equity_curve.map((p) => p.strategy), report.equity_curve.map((p) => p.buy_and_hold)],
+    });
+    expect(await cellTexts('#backtest-summary tbody tr')).toEqual([
+      'lstm-swing',
+      'SPX',
+      `${report.from} → ${LAST_SESSION}`,
+      pct(report.total_return),
+      pct(report.buy_and_hold.total_return),
+      report.sharpe === null ? '–' : num(report.sharpe, 2),
+      pct(report.max_drawdown),
+      String(report.trade_count),
+      report.win_rate === null ? '–' : pct(report.win_rate, 1),
+    ]);
+    await screenshot('monitoring');
+    expect(pageErrors).toEqual([]);
+  });
+});
