@@ -7,6 +7,7 @@ import type { SessionReport } from '../plugin/runtime/session-runner.js';
 import { CsvBarSource } from '../adapters/bars/csv.js';
 import { StandaloneHost } from '../adapters/standalone/host.js';
 import { SPX_CSV } from './support/spx.js';
+import { TINY_TRAINING } from './support/tiny-training.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const FIRST = '2018-04-02';
@@ -34,15 +35,7 @@ describe('two years of real S&P sessions through the standalone host', () => {
     host = new StandaloneHost({ source: new CsvBarSource(dir, { strict: true }), logger: quiet, now: dates[dates.indexOf(FIRST) - 1] });
     plugin = createPlugin({
       db_url: 'sqlite::memory:',
-      training: {
-        param_grid: { lr: [0.003], hidden: [4], epochs: [1] },
-        fast_params: { lr: 0.003, hidden: 4, epochs: 1 },
-        batch_size: 128,
-        holdout_sessions: 20,
-        incremental_sessions: 60,
-        incremental_epochs: 1,
-        importance_repeats: 0,
-      },
+      training: TINY_TRAINING,
       triggers: { lookback_sessions: 300 },
     });
     host.bus.on('lstm:signal', (e: SignalEvent) => signals.push(e));
