@@ -3,19 +3,13 @@
  * portable Table API; the few types that must differ per database come from `columnTypes`.
  */
 import { Table, TableForeignKey, TableIndex, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
-import { columnTypes, type Dialect } from '../plugin/store/dialect.js';
-
-function dialectOf(queryRunner: QueryRunner): Dialect {
-  return queryRunner.connection.options.type === 'better-sqlite3' ? 'sqlite' : 'mysql';
-}
+import { migrationColumns } from './columns.js';
 
 export class InitialSchema1763700000000 implements MigrationInterface {
   name = 'InitialSchema1763700000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const dialect = dialectOf(queryRunner);
-    const types = columnTypes(dialect);
-    const datetime = (name: string, isNullable = false): TableColumnOptions => ({ name, ...types.datetime, isNullable });
+    const { types, datetime, createdAt: created } = migrationColumns(queryRunner);
 
     const symbol = (name = 'symbol', isNullable = false): TableColumnOptions => ({ name, type: 'varchar', length: '32', isNullable });
     const versionId = (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'varchar', length: '64', ...extra });
@@ -24,10 +18,7 @@ export class InitialSchema1763700000000 implements MigrationInterface {
     const json = (name: string, isNullable = true): TableColumnOptions => ({ name, type: types.jsonText, isNullable });
     const varchar = (name: string, length: number, isNullable = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable });
     const id: TableColumnOptions = { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' };
-    const createdAt: TableColumnOptions = {
-      ...datetime('created_at'),
-      default: dialect === 'mysql' ? 'CURRENT_TIMESTAMP(6)' : "datetime('now')",
-    };
+    const createdAt = created();
 
     await queryRunner.createTable(
       new Table({

@@ -1,22 +1,12 @@
 /** Tables of the plugin runtime: the per-symbol training lock, training jobs, decay checks and trigger decisions. */
 import { Table, TableIndex, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
-import { columnTypes, type Dialect } from '../plugin/store/dialect.js';
-
-function dialectOf(queryRunner: QueryRunner): Dialect {
-  return queryRunner.connection.options.type === 'better-sqlite3' ? 'sqlite' : 'mysql';
-}
+import { migrationColumns } from './columns.js';
 
 export class RuntimeTables1763800000000 implements MigrationInterface {
   name = 'RuntimeTables1763800000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const dialect = dialectOf(queryRunner);
-    const types = columnTypes(dialect);
-    const datetime = (name: string, isNullable = false): TableColumnOptions => ({ name, ...types.datetime, isNullable });
-    const createdAt = (name = 'created_at'): TableColumnOptions => ({
-      ...datetime(name),
-      default: dialect === 'mysql' ? 'CURRENT_TIMESTAMP(6)' : "datetime('now')",
-    });
+    const { types, datetime, createdAt } = migrationColumns(queryRunner);
     const varchar = (name: string, length: number, isNullable = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable });
     const id: TableColumnOptions = { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' };
     const symbol = varchar('symbol', 32);
