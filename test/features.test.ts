@@ -9,6 +9,7 @@ import type { DailyBar } from '../plugin/bar.js';
 import {
   buildFeatureFrame,
   DEFAULT_FEATURE_NAMES,
+  FEATURE_HISTORY,
   featureFrameToRecords,
   type FeatureFrame,
   type FeatureName,
@@ -125,6 +126,19 @@ describe('buildFeatureFrame on the S&P 500 file', () => {
 
   it('is empty for fewer bars than the warm-up', () => {
     expect(buildFeatureFrame(bars.slice(0, 33))).toMatchObject({ symbol: 'SPX', warmup: 33, dates: [], rows: [] });
+  });
+
+  it('gives a window the same features from its last seqLen + FEATURE_HISTORY bars as from the full history', () => {
+    // Windows ending in calm (2006), crisis (2008) and the last session; 60 sessions each.
+    for (const end of [barIndex('2006-06-30'), barIndex('2008-10-10'), bars.length - 1]) {
+      const trimmed = buildFeatureFrame(bars.slice(end + 1 - (60 + FEATURE_HISTORY), end + 1));
+      const full = rowOf(frame, bars[end]!.date);
+      for (let k = 0; k < 60; k++) {
+        const a = trimmed.rows[trimmed.rows.length - 1 - k]!;
+        const b = frame.rows[full - k]!;
+        a.forEach((value, j) => expect(Math.abs(value - b[j]!), `${bars[end - k]!.date} ${frame.featureNames[j]}`).toBeLessThan(1e-9));
+      }
+    }
   });
 
   it('turns rows into records for JSON', () => {

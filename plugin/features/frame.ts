@@ -51,6 +51,14 @@ export interface FeatureFrame {
 /** The same session's close, features and date, for JSON output. */
 export type FeatureRecord = { date: string; close: number } & Partial<Record<FeatureName, number>>;
 
+/**
+ * Sessions of history before a window's first session that make its features independent of where the history
+ * starts: the recursive indicators (Wilder's RSI and ATR, MACD's EMAs) weigh a start this far back by at most
+ * (13/14)^(400 − 35) ≈ 2e-12, and every other feature looks back at most 26 sessions. Predicting from the last
+ * `seqLen + FEATURE_HISTORY` bars gives the full history's forecast without computing 20 years of indicators.
+ */
+export const FEATURE_HISTORY = 400;
+
 /** Lookback of 20 sessions shared by the normalisations (SMA, OBV change, volume sum). */
 const LOOKBACK = 20;
 

@@ -4,7 +4,7 @@
  * the cached one.
  */
 import { calendarDaysBetween } from '../calendar.js';
-import { buildFeatureFrame } from '../features/frame.js';
+import { buildFeatureFrame, FEATURE_HISTORY } from '../features/frame.js';
 import { buildSamples } from '../features/windows.js';
 import { initBackend } from '../model/backend.js';
 import { LstmModel, type ModelMetadata } from '../model/lstm-model.js';
@@ -53,6 +53,18 @@ export async function checkModelHealth(registry: ModelRegistry, symbol: string, 
   return { healthy: true, reason: 'ok', ...base };
 }
 
+/** The model's forecast at `asOf`, the last of `bars`: features, the last window, one forward pass. */
+export function predictLatest(model: LstmModel, bars: ForecastInput['bars'], asOf: string): { probUp: number; returns: number[] } {
+  const frame = buildFeatureFrame(bars.slice(-(model.metadata.seqLen + FEATURE_HISTORY)), model.metadata.featureNames);
+  const samples = buildSamples(frame, { seqLen: model.metadata.seqLen, horizon: model.metadata.horizon });
+  const last = samples.asOf.length - 1;
+  if (last < 0 || samples.asOf[last] !== asOf) {
+    throw new ForecastUnavailable('lstm', `not enough bars up to ${asOf} for a ${model.metadata.seqLen}-session window after the indicator warm-up`);
+  }
+  const p = model.predict(samples, [last]);
+  return { probUp: p.probUp[0]!, returns: p.returns[0]! };
+}
+
 export class LstmForecaster implements Forecaster {
   readonly source = 'lstm' as const;
   private readonly loaded = new Map<string, { versionId: string; model: LstmModel }>();
@@ -66,16 +78,10 @@ export class LstmForecaster implements Forecaster {
     const health = await checkModelHealth(this.registry, input.symbol, input.asOf, this.options.maxDaysWithoutTraining);
     if (!health.healthy) throw new ForecastUnavailable('lstm', health.reason);
     const model = await this.model(input.symbol, (await this.registry.getOrFail(health.version_id!)));
-    const frame = buildFeatureFrame(input.bars, model.metadata.featureNames);
-    const samples = buildSamples(frame, { seqLen: model.metadata.seqLen, horizon: model.metadata.horizon });
-    const last = samples.asOf.length - 1;
-    if (last < 0 || samples.asOf[last] !== input.asOf) {
-      throw new ForecastUnavailable('lstm', `not enough bars up to ${input.asOf} for a ${model.metadata.seqLen}-session window after the indicator warm-up`);
-    }
-    const p = model.predict(samples, [last]);
+    const p = predictLatest(model, input.bars, input.asOf);
     return makeForecast(input, 'lstm', {
-      probUp: p.probUp[0]!,
-      expectedReturns: p.returns[0]!,
+      probUp: p.probUp,
+      expectedReturns: p.returns,
       modelVersion: health.version_id,
       details: { trained_through: model.metadata.trainedThrough, backend: model.metadata.backend },
     });
