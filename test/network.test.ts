@@ -296,6 +296,25 @@ describe.each(['wasm', 'cpu'] as const)('the network on the %s backend', (backen
   });
 });
 
+describe('the network across backends', () => {
+  it('predicts and trains bit-identically on WASM and CPU from the same stored model', async () => {
+    await initBackend({ preferred: 'wasm' });
+    const data = noise(5, 48, small.seqLen, small.nFeatures);
+    const blob = await serializeNetwork(buildNetwork(small));
+    const runs = [];
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await initBackend({ preferred: backend });
+      const model = await deserializeNetwork(blob);
+      await trainNetwork(model, data, { epochs: 2, batchSize: 16, seed: 1, returnScale: 0.01 });
+      const moments = (await model.optimizer.getWeights()).map((w) => w.tensor.dataSync());
+      runs.push({ weights: weightsOf(model), prediction: predictNetwork(model, data.x, { returnScale: 0.01 }), moments });
+    }
+    expect(runs[1]!.weights).toEqual(runs[0]!.weights);
+    expect(runs[1]!.prediction).toEqual(runs[0]!.prediction);
+    expect(runs[1]!.moments).toEqual(runs[0]!.moments);
+  });
+});
+
 describe('network input checks', () => {
   const model = () => buildNetwork(small);
 

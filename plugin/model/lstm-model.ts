@@ -23,7 +23,7 @@ export interface ModelMetadata {
   scaler: ScalerParams;
   /** Return targets were divided by this in training; predictions are multiplied back. */
   returnScale: number;
-  /** The backend that trained it (a model predicts bit-identically only on the same backend). */
+  /** The tfjs backend in use when it was trained (the engine computes the same on every backend; see network.ts). */
   backend: string;
   trainingType: string;
   /** Sessions whose labels the model was fitted on: as-of dates of the first and last training windows. */
