@@ -47,50 +47,35 @@ describe('the SIMD matrix kernels', () => {
     const gemm = createGemm(3 * 8192);
     const { f32 } = gemm;
     const [a, b, c] = [0, 8192, 16384];
-    const reset = (init: Float32Array) => {
-      f32.set(randomArray(random, m * k), a);
-      f32.set(randomArray(random, k * n), b);
+    /**
+     * Fills A (aSize values), B and C with random numbers, runs `product`, and compares C (rows × cols) with
+     * C + Σ_p A(i, p)·B(p, j) over `inner` terms, reading A and B through the given index functions.
+     */
+    const check = (
+      [aSize, bSize, rows, cols, inner]: number[],
+      product: () => void,
+      aAt: (i: number, p: number) => number,
+      bAt: (p: number, j: number) => number,
+    ) => {
+      f32.set(randomArray(random, aSize!), a);
+      f32.set(randomArray(random, bSize!), b);
+      const init = randomArray(random, rows! * cols!);
       f32.set(init, c);
+      product();
+      const expected = Array.from({ length: rows! * cols! }, (_, idx) => {
+        const [i, j] = [Math.floor(idx / cols!), idx % cols!];
+        let sum = init[idx]!;
+        for (let p = 0; p < inner!; p++) sum += f32[a + aAt(i, p)]! * f32[b + bAt(p, j)]!;
+        return sum;
+      });
+      expect(maxAbsDiff(f32.subarray(c, c + rows! * cols!), expected)).toBeLessThan(1e-4);
     };
-    const init = randomArray(random, m * n);
-
-    reset(init);
-    gemm.nn(a, b, c, m, k, n);
-    const nn = Array.from({ length: m * n }, (_, idx) => {
-      const [i, j] = [Math.floor(idx / n), idx % n];
-      let sum = init[idx]!;
-      for (let p = 0; p < k; p++) sum += f32[a + i * k + p]! * f32[b + p * n + j]!;
-      return sum;
-    });
-    expect(maxAbsDiff(f32.subarray(c, c + m * n), nn)).toBeLessThan(1e-4);
-
-    // Aᵀ·B with A as m×k and B as m×n gives k×n.
-    const initT = randomArray(random, k * n);
-    f32.set(randomArray(random, m * k), a);
-    f32.set(randomArray(random, m * n), b);
-    f32.set(initT, c);
-    gemm.tn(a, b, c, m, k, n);
-    const tn = Array.from({ length: k * n }, (_, idx) => {
-      const [p, j] = [Math.floor(idx / n), idx % n];
-      let sum = initT[idx]!;
-      for (let i = 0; i < m; i++) sum += f32[a + i * k + p]! * f32[b + i * n + j]!;
-      return sum;
-    });
-    expect(maxAbsDiff(f32.subarray(c, c + k * n), tn)).toBeLessThan(1e-4);
-
-    // A·Bᵀ needs the inner dimension in multiples of 4: use n as the inner size, k rows of B.
-    f32.set(randomArray(random, m * n), a);
-    f32.set(randomArray(random, k * n), b);
-    const initNt = randomArray(random, m * k);
-    f32.set(initNt, c);
-    gemm.nt(a, b, c, m, n, k);
-    const nt = Array.from({ length: m * k }, (_, idx) => {
-      const [i, j] = [Math.floor(idx / k), idx % k];
-      let sum = initNt[idx]!;
-      for (let p = 0; p < n; p++) sum += f32[a + i * n + p]! * f32[b + j * n + p]!;
-      return sum;
-    });
-    expect(maxAbsDiff(f32.subarray(c, c + m * k), nt)).toBeLessThan(1e-4);
+    // A m×k, B k×n → m×n.
+    check([m * k, k * n, m, n, k], () => gemm.nn(a, b, c, m, k, n), (i, p) => i * k + p, (p, j) => p * n + j);
+    // Aᵀ·B with A m×k, B m×n → k×n.
+    check([m * k, m * n, k, n, m], () => gemm.tn(a, b, c, m, k, n), (p, i) => i * k + p, (i, j) => i * n + j);
+    // A·Bᵀ needs an inner dimension in multiples of 4: A m×n, B k×n → m×k.
+    check([m * n, k * n, m, k, n], () => gemm.nt(a, b, c, m, n, k), (i, p) => i * n + p, (p, j) => j * n + p);
   });
 
   it('refuses a vectorised dimension that is not a multiple of 4', () => {
