@@ -15,6 +15,7 @@ import { buildNetwork, predictNetwork, trainNetwork, type WindowBatch } from '..
 import { mulberry32 } from '../plugin/model/random.js';
 import { buildDataset, fitModel } from '../plugin/training/fit.js';
 import { median, printBench, type BenchRow } from './result.js';
+import { fixed, round } from './support/numbers.js';
 import { runTorchReference, type TorchFigures } from './support/torch-reference.js';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
@@ -94,12 +95,10 @@ async function predictLatency(): Promise<{ medianMs: number; bars: number }> {
 }
 
 function ratioRow(metric: string, value: number, unit: string, reference: number | undefined, detail: string): BenchRow {
-  if (reference === undefined) return { metric, value: round(value), unit, target: '≥ 1.0× PyTorch', detail: `${detail}; PyTorch reference not available` };
+  if (reference === undefined) return { metric, value: round(value, 1), unit, target: '≥ 1.0× PyTorch', detail: `${detail}; PyTorch reference not available` };
   const ratio = value / reference;
-  return { metric, value: round(value), unit, target: '≥ 1.0× PyTorch', met: ratio >= 1, detail: `${detail}; PyTorch ${round(reference)} → ${ratio.toFixed(2)}×` };
+  return { metric, value: round(value, 1), unit, target: '≥ 1.0× PyTorch', met: ratio >= 1, detail: `${detail}; PyTorch ${round(reference, 1)} → ${fixed(ratio, 2)}×` };
 }
-
-const round = (value: number) => Math.round(value * 10) / 10;
 
 const backend = await initBackend();
 const rows: BenchRow[] = [];
@@ -116,7 +115,7 @@ for (const hidden of HIDDEN) {
   rows.push(ratioRow(`batched inference, hidden ${hidden}`, windowsPerS, 'windows/s', torch.figures?.infer_windows_per_s, `${SHAPE.infer} windows in one call`));
   rows.push({
     metric: `one window forward, hidden ${hidden}`,
-    value: Math.round(singleMs * 1000) / 1000,
+    value: round(singleMs, 3),
     unit: 'ms',
     detail: torch.figures ? `PyTorch ${torch.figures.single_window_ms} ms` : 'PyTorch reference not available',
   });
@@ -124,7 +123,7 @@ for (const hidden of HIDDEN) {
 const latency = await predictLatency();
 rows.push({
   metric: 'single-symbol predict (features + model), hidden 32',
-  value: Math.round(latency.medianMs * 100) / 100,
+  value: round(latency.medianMs, 2),
   unit: 'ms (median)',
   target: '≤ 5 ms',
   met: latency.medianMs <= 5,

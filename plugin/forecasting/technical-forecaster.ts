@@ -10,7 +10,7 @@
  * a rule of thumb must not claim more certainty than that.
  */
 import type { DailyBar } from '../bar.js';
-import { buildFeatureFrame } from '../features/frame.js';
+import { buildFeatureFrame, FEATURE_HISTORY } from '../features/frame.js';
 import { macdHistogram, rsi, sma, volatility } from '../features/indicators.js';
 import { FORECAST_DAYS } from '../training/constants.js';
 import { ForecastUnavailable, makeForecast, type Forecast, type ForecastInput, type Forecaster } from './forecast.js';
@@ -52,9 +52,11 @@ function tooShort(bars: readonly DailyBar[]): string | null {
  * - trend: 1 when the close is above its SMA 50, else 0.
  * Throws a RangeError with fewer than TECHNICAL_MIN_SESSIONS bars.
  */
-export function technicalScore(bars: readonly DailyBar[]): number {
-  const problem = tooShort(bars);
+export function technicalScore(history: readonly DailyBar[]): number {
+  const problem = tooShort(history);
   if (problem) throw new RangeError(problem);
+  // The indicators at the last bar need only the recent history (see FEATURE_HISTORY).
+  const bars = history.slice(-(FEATURE_HISTORY + 1));
   const closes = bars.map((b) => b.close);
   const t = closes.length - 1;
   const bbPosition = buildFeatureFrame(bars, ['bb_position']).rows.at(-1)![0]!;

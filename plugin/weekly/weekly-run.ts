@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { addCalendarDays, calendarDaysBetween } from '../calendar.js';
 import type { PluginConfig } from '../config.js';
-import { buildFeatureFrame, type FeatureName } from '../features/frame.js';
+import { buildFeatureFrame, FEATURE_HISTORY, type FeatureName } from '../features/frame.js';
 import type { Logger } from '../host.js';
 import { ModelRegistry } from '../registry/model-registry.js';
 import { Predictor, type Prediction } from '../signals/predictor.js';
@@ -106,7 +106,8 @@ export async function runWeeklyAnalysis(
         const prediction = await predictor.predictFromBars(symbol, history);
         options.onPrediction?.(prediction);
         const { signal } = prediction;
-        const frame = buildFeatureFrame(history, config.feature_names as FeatureName[]);
+        // The report shows the last session's indicators: they need only the recent history (FEATURE_HISTORY).
+        const frame = buildFeatureFrame(history.slice(-(FEATURE_HISTORY + 1)), config.feature_names as FeatureName[]);
         const lastRow = frame.rows[frame.rows.length - 1] ?? [];
         rows.push({ signal, indicators: Object.fromEntries(frame.featureNames.map((name, i) => [name, lastRow[i]!])) });
         await log('info', `${symbol}: ${signal.grade} (confidence ${signal.confidence}, ${signal.source}) as of ${signal.as_of}`);
