@@ -49,12 +49,14 @@ describe('decay detection', () => {
   // 20 historical errors averaging 2/256, so the threshold 1.5 × 2/256 = 3/256 is exact in binary.
   const history = Array.from({ length: 20 }, (_, i) => (i % 2 ? 3 / 256 : 1 / 256));
   const at = new Date('2020-01-02T00:00:00Z');
+  const settings = { nRecent: 20, multiplier: 1.5, minHistorical: 20 };
+  const scored = (errors: readonly number[], modelVersion = 'SPX-v2') => errors.map((error) => ({ error, modelVersion }));
   it.each([
     ['below the threshold', 3 / 256 - 1e-6, false],
     ['exactly at the threshold (not above)', 3 / 256, false],
     ['above the threshold', 3 / 256 + 1e-6, true],
   ])('recent mean %s', (_name, recent, triggered) => {
-    const result = detectDecay([...history, ...Array(20).fill(recent)], { nRecent: 20, multiplier: 1.5, minHistorical: 20 }, at);
+    const result = detectDecay(scored([...history, ...Array(20).fill(recent)]), 'SPX-v2', settings, at);
     expect(result).toMatchObject({ triggered, n_recent_samples: 20, n_historical_samples: 20, detected_at: '2020-01-02T00:00:00.000Z' });
     expect(result.historical_avg_error).toBe(2 / 256);
     expect(result.recent_avg_error).toBeCloseTo(recent, 15);
@@ -62,8 +64,22 @@ describe('decay detection', () => {
   });
 
   it('needs a baseline before it can trigger', () => {
-    const result = detectDecay([...history.slice(0, 5), ...Array(20).fill(0.5)], { nRecent: 20, multiplier: 1.5, minHistorical: 20 }, at);
+    const result = detectDecay(scored([...history.slice(0, 5), ...Array(20).fill(0.5)]), 'SPX-v2', settings, at);
     expect(result).toMatchObject({ triggered: false, threshold: null, n_historical_samples: 5, reason: 'not enough accuracy records: 20/20 recent, 5/20 earlier' });
+  });
+
+  it('judges only the current model: recent errors of the model it replaced, or of fallbacks, do not trigger', () => {
+    // The model retrained for this decay (SPX-v3) has made 15 of the last 20 scored predictions.
+    const records = [...scored(history, 'SPX-v1'), ...scored(Array(5).fill(0.5)), ...scored(Array(15).fill(0.5), 'SPX-v3')];
+    const waiting = detectDecay(records, 'SPX-v3', settings, at);
+    expect(waiting).toMatchObject({ triggered: false, recent_avg_error: 0.5, threshold: 3 / 256 });
+    expect(waiting.reason).toBe(
+      'recent mean error 0.5000 > 1.5 × historical 0.007813 = 0.01172, but only 15 of the 20 recent records score the current model SPX-v3: not triggered until it has made them all',
+    );
+    // Five sessions on, its own 20 records are all that is recent: it is judged, and it has decayed.
+    expect(detectDecay([...records, ...scored(Array(5).fill(0.5), 'SPX-v3')], 'SPX-v3', settings, at).triggered).toBe(true);
+    expect(detectDecay(scored([...history, ...Array(20).fill(0.5)], ''), 'SPX-v3', settings, at).triggered).toBe(false);
+    expect(detectDecay(scored([...history, ...Array(20).fill(0.5)]), undefined, settings, at).triggered).toBe(false);
   });
 });
 

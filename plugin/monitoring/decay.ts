@@ -1,8 +1,11 @@
 /**
  * Performance decay: the mean error_magnitude of the last `nRecent` accuracy records against the mean of
  * every record before them (the baseline excludes the recent window, so a decay cannot raise its own bar).
- * Triggered when recent > historical × multiplier.
+ * Triggered when recent > historical × multiplier, and only when every recent record scores a prediction of
+ * the current model: a model is judged on its own predictions, so a model just retrained for decay is not
+ * retrained again, session after session, for the errors of the model it replaced.
  */
+import { ModelRegistry } from '../registry/model-registry.js';
 import type { Store } from '../store/store.js';
 import { LIVE_SET } from '../signals/prediction-log.js';
 
@@ -28,10 +31,25 @@ export interface DecayResult {
   reason: string;
 }
 
+/** One accuracy record as the check sees it: its error and the model version that made the prediction ('' for a fallback). */
+export interface ScoredPrediction {
+  error: number;
+  modelVersion: string;
+}
+
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** `errors`: error_magnitude of the accuracy records, oldest first. `at`: when the check ran (reported, not used). */
-export function detectDecay(errors: readonly number[], settings: Omit<DecaySettings, 'predictionSet'> = DEFAULT_DECAY, at = new Date()): DecayResult {
+/**
+ * `records`: the accuracy records, oldest first; `currentVersion`: the symbol's current model version, if any.
+ * `at`: when the check ran (reported, not used).
+ */
+export function detectDecay(
+  records: readonly ScoredPrediction[],
+  currentVersion: string | undefined,
+  settings: Omit<DecaySettings, 'predictionSet'> = DEFAULT_DECAY,
+  at = new Date(),
+): DecayResult {
+  const errors = records.map((r) => r.error);
   const recent = errors.slice(-settings.nRecent);
   const historical = errors.slice(0, Math.max(0, errors.length - settings.nRecent));
   const base = { n_recent_samples: recent.length, n_historical_samples: historical.length, detected_at: at.toISOString() };
@@ -48,14 +66,17 @@ export function detectDecay(errors: readonly number[], settings: Omit<DecaySetti
   const recentAvg = mean(recent);
   const historicalAvg = mean(historical);
   const threshold = historicalAvg * settings.multiplier;
-  const triggered = recentAvg > threshold;
+  const above = recentAvg > threshold;
+  const comparison = `recent mean error ${recentAvg.toPrecision(4)} ${above ? '>' : '≤'} ${settings.multiplier} × historical ${historicalAvg.toPrecision(4)} = ${threshold.toPrecision(4)}`;
+  const own = records.slice(-settings.nRecent).filter((r) => currentVersion !== undefined && r.modelVersion === currentVersion).length;
+  const judged = own === settings.nRecent;
   return {
-    triggered,
+    triggered: above && judged,
     recent_avg_error: recentAvg,
     historical_avg_error: historicalAvg,
     threshold,
     ...base,
-    reason: `recent mean error ${recentAvg.toPrecision(4)} ${triggered ? '>' : '≤'} ${settings.multiplier} × historical ${historicalAvg.toPrecision(4)} = ${threshold.toPrecision(4)}`,
+    reason: judged || !above ? comparison : `${comparison}, but only ${own} of the ${settings.nRecent} recent records score the current model ${currentVersion ?? '(none)'}: not triggered until it has made them all`,
   };
 }
 
@@ -64,9 +85,11 @@ export async function checkDecay(store: Store, symbol: string, settings: DecaySe
   const records = await store.repos.accuracyRecord.find({
     where: { symbol, prediction_set: settings.predictionSet },
     order: { actual_date: 'ASC', id: 'ASC' },
-    select: { error_magnitude: true },
+    select: { error_magnitude: true, model_version_id: true },
   });
-  const result = detectDecay(records.map((r) => r.error_magnitude), settings, options.at);
+  const current = await new ModelRegistry(store).currentVersionId(symbol);
+  const scored = records.map((r) => ({ error: r.error_magnitude, modelVersion: r.model_version_id }));
+  const result = detectDecay(scored, current, settings, options.at);
   if (options.log) {
     await store.repos.performanceCheck.save({
       symbol,
