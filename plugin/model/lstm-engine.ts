@@ -149,23 +149,30 @@ export class LstmEngine {
       const cNext = cPrev + nb * H;
       const hNext = hPrev + nb * H;
       const tanhC = at.tanhC + t * nb * H;
+      const keep = this.training; // backpropagation reads the activated gates and tanh(c) back
       for (let b = 0; b < nb; b++) {
-        const zb = z + b * G;
+        const zi = z + b * G;
+        const zf = zi + H;
+        const zg = zf + H;
+        const zo = zg + H;
+        const row = b * H;
         for (let j = 0; j < H; j++) {
-          const i = hardSigmoid(f[zb + j]!);
-          const fg = hardSigmoid(f[zb + H + j]!);
-          const g = Math.tanh(f[zb + 2 * H + j]!);
-          const o = hardSigmoid(f[zb + 3 * H + j]!);
-          f[zb + j] = i;
-          f[zb + H + j] = fg;
-          f[zb + 2 * H + j] = g;
-          f[zb + 3 * H + j] = o;
-          const k = b * H + j;
+          const i = hardSigmoid(f[zi + j]!);
+          const fg = hardSigmoid(f[zf + j]!);
+          const g = Math.tanh(f[zg + j]!);
+          const o = hardSigmoid(f[zo + j]!);
+          const k = row + j;
           const c = Math.fround(fg * f[cPrev + k]! + i * g);
           f[cNext + k] = c;
           const tc = Math.tanh(c);
-          f[tanhC + k] = tc;
           f[hNext + k] = o * tc;
+          if (keep) {
+            f[zi + j] = i;
+            f[zf + j] = fg;
+            f[zg + j] = g;
+            f[zo + j] = o;
+            f[tanhC + k] = tc;
+          }
         }
       }
     }
