@@ -50,13 +50,15 @@ describe('decay detection', () => {
   const history = Array.from({ length: 20 }, (_, i) => (i % 2 ? 3 / 256 : 1 / 256));
   const at = new Date('2020-01-02T00:00:00Z');
   const settings = { nRecent: 20, multiplier: 1.5, minHistorical: 20 };
-  const scored = (errors: readonly number[], modelVersion = 'SPX-v2') => errors.map((error) => ({ error, modelVersion }));
+  /** Predictions made on consecutive days of 2019 from `first` on. */
+  const scored = (errors: readonly number[], first = 1) =>
+    errors.map((error, i) => ({ error, predictDate: new Date(Date.UTC(2019, 0, first + i)).toISOString().slice(0, 10) }));
   it.each([
     ['below the threshold', 3 / 256 - 1e-6, false],
     ['exactly at the threshold (not above)', 3 / 256, false],
     ['above the threshold', 3 / 256 + 1e-6, true],
   ])('recent mean %s', (_name, recent, triggered) => {
-    const result = detectDecay(scored([...history, ...Array(20).fill(recent)]), 'SPX-v2', settings, at);
+    const result = detectDecay(scored([...history, ...Array(20).fill(recent)]), undefined, settings, at);
     expect(result).toMatchObject({ triggered, n_recent_samples: 20, n_historical_samples: 20, detected_at: '2020-01-02T00:00:00.000Z' });
     expect(result.historical_avg_error).toBe(2 / 256);
     expect(result.recent_avg_error).toBeCloseTo(recent, 15);
@@ -64,22 +66,21 @@ describe('decay detection', () => {
   });
 
   it('needs a baseline before it can trigger', () => {
-    const result = detectDecay(scored([...history.slice(0, 5), ...Array(20).fill(0.5)]), 'SPX-v2', settings, at);
+    const result = detectDecay(scored([...history.slice(0, 5), ...Array(20).fill(0.5)]), undefined, settings, at);
     expect(result).toMatchObject({ triggered: false, threshold: null, n_historical_samples: 5, reason: 'not enough accuracy records: 20/20 recent, 5/20 earlier' });
   });
 
-  it('judges only the current model: recent errors of the model it replaced, or of fallbacks, do not trigger', () => {
-    // The model retrained for this decay (SPX-v3) has made 15 of the last 20 scored predictions.
-    const records = [...scored(history, 'SPX-v1'), ...scored(Array(5).fill(0.5)), ...scored(Array(15).fill(0.5), 'SPX-v3')];
-    const waiting = detectDecay(records, 'SPX-v3', settings, at);
+  it('waits after a decay retraining until every recent record scores a prediction made after it', () => {
+    // Retrained for decay at the close of 2019-01-25 (day 25): 15 of the last 20 predictions came after it.
+    const records = scored([...history, ...Array(20).fill(0.5)]);
+    const waiting = detectDecay(records, '2019-01-25', settings, at);
     expect(waiting).toMatchObject({ triggered: false, recent_avg_error: 0.5, threshold: 3 / 256 });
     expect(waiting.reason).toBe(
-      'recent mean error 0.5000 > 1.5 × historical 0.007813 = 0.01172, but only 15 of the 20 recent records score the current model SPX-v3: not triggered until it has made them all',
+      'recent mean error 0.5000 > 1.5 × historical 0.007813 = 0.01172, but only 15 of the 20 recent records score predictions made after the decay retraining of 2019-01-25: not triggered until all are',
     );
-    // Five sessions on, its own 20 records are all that is recent: it is judged, and it has decayed.
-    expect(detectDecay([...records, ...scored(Array(5).fill(0.5), 'SPX-v3')], 'SPX-v3', settings, at).triggered).toBe(true);
-    expect(detectDecay(scored([...history, ...Array(20).fill(0.5)], ''), 'SPX-v3', settings, at).triggered).toBe(false);
-    expect(detectDecay(scored([...history, ...Array(20).fill(0.5)]), undefined, settings, at).triggered).toBe(false);
+    // Five predictions on, the recent 20 are all the retrained model's: it is judged, and it has decayed too.
+    expect(detectDecay(scored([...history, ...Array(25).fill(0.5)]), '2019-01-25', settings, at).triggered).toBe(true);
+    expect(detectDecay(records, undefined, settings, at).triggered).toBe(true);
   });
 });
 

@@ -1,11 +1,10 @@
 /**
  * Performance decay: the mean error_magnitude of the last `nRecent` accuracy records against the mean of
  * every record before them (the baseline excludes the recent window, so a decay cannot raise its own bar).
- * Triggered when recent > historical × multiplier, and only when every recent record scores a prediction of
- * the current model: a model is judged on its own predictions, so a model just retrained for decay is not
+ * Triggered when recent > historical × multiplier, and only when every recent record scores a prediction made
+ * after the last decay retraining was decided: the retrained model is judged on its own predictions, not
  * retrained again, session after session, for the errors of the model it replaced.
  */
-import { ModelRegistry } from '../registry/model-registry.js';
 import type { Store } from '../store/store.js';
 import { LIVE_SET } from '../signals/prediction-log.js';
 
@@ -31,21 +30,21 @@ export interface DecayResult {
   reason: string;
 }
 
-/** One accuracy record as the check sees it: its error and the model version that made the prediction ('' for a fallback). */
+/** One accuracy record as the check sees it: its error and the session the prediction was made on. */
 export interface ScoredPrediction {
   error: number;
-  modelVersion: string;
+  predictDate: string;
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
- * `records`: the accuracy records, oldest first; `currentVersion`: the symbol's current model version, if any.
- * `at`: when the check ran (reported, not used).
+ * `records`: the accuracy records, oldest first; `retrainedAt`: the session of the last decay retraining, if
+ * any. `at`: when the check ran (reported, not used).
  */
 export function detectDecay(
   records: readonly ScoredPrediction[],
-  currentVersion: string | undefined,
+  retrainedAt: string | undefined,
   settings: Omit<DecaySettings, 'predictionSet'> = DEFAULT_DECAY,
   at = new Date(),
 ): DecayResult {
@@ -68,15 +67,17 @@ export function detectDecay(
   const threshold = historicalAvg * settings.multiplier;
   const above = recentAvg > threshold;
   const comparison = `recent mean error ${recentAvg.toPrecision(4)} ${above ? '>' : '≤'} ${settings.multiplier} × historical ${historicalAvg.toPrecision(4)} = ${threshold.toPrecision(4)}`;
-  const own = records.slice(-settings.nRecent).filter((r) => currentVersion !== undefined && r.modelVersion === currentVersion).length;
-  const judged = own === settings.nRecent;
+  const since = records.slice(-settings.nRecent).filter((r) => retrainedAt === undefined || r.predictDate > retrainedAt).length;
+  const judged = since === settings.nRecent;
   return {
     triggered: above && judged,
     recent_avg_error: recentAvg,
     historical_avg_error: historicalAvg,
     threshold,
     ...base,
-    reason: judged || !above ? comparison : `${comparison}, but only ${own} of the ${settings.nRecent} recent records score the current model ${currentVersion ?? '(none)'}: not triggered until it has made them all`,
+    reason: judged || !above
+      ? comparison
+      : `${comparison}, but only ${since} of the ${settings.nRecent} recent records score predictions made after the decay retraining of ${retrainedAt}: not triggered until all are`,
   };
 }
 
@@ -85,11 +86,14 @@ export async function checkDecay(store: Store, symbol: string, settings: DecaySe
   const records = await store.repos.accuracyRecord.find({
     where: { symbol, prediction_set: settings.predictionSet },
     order: { actual_date: 'ASC', id: 'ASC' },
-    select: { error_magnitude: true, model_version_id: true },
+    select: { error_magnitude: true, predict_date: true },
   });
-  const current = await new ModelRegistry(store).currentVersionId(symbol);
-  const scored = records.map((r) => ({ error: r.error_magnitude, modelVersion: r.model_version_id }));
-  const result = detectDecay(scored, current, settings, options.at);
+  const lastRetraining = await store.repos.triggerDecision.findOne({
+    where: { symbol, trigger_type: 'performance_decay' },
+    order: { session: 'DESC' },
+  });
+  const scored = records.map((r) => ({ error: r.error_magnitude, predictDate: r.predict_date }));
+  const result = detectDecay(scored, lastRetraining?.session, settings, options.at);
   if (options.log) {
     await store.repos.performanceCheck.save({
       symbol,
