@@ -12,7 +12,7 @@ import { DEFAULT_FEATURE_NAMES } from '../plugin/features/frame.js';
 import { predictLatest } from '../plugin/forecasting/lstm-forecaster.js';
 import { initBackend } from '../plugin/model/backend.js';
 import { buildNetwork, predictNetwork, trainNetwork, type WindowBatch } from '../plugin/model/network.js';
-import { mulberry32 } from '../plugin/model/random.js';
+import { gaussian, mulberry32 } from '../plugin/model/random.js';
 import { buildDataset, fitModel } from '../plugin/training/fit.js';
 import { median, printBench, type BenchRow } from './result.js';
 import { fixed, round } from './support/numbers.js';
@@ -24,10 +24,6 @@ const HIDDEN = [32, 64];
 /** Latency is a steady-state figure: the first calls also compile the code they run. */
 const WARM_UP_RUNS = 10;
 const LATENCY_RUNS = args.quick ? 5 : 50;
-
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
 
 function randomWindows(random: () => number, n: number): WindowBatch {
   const data = Float32Array.from({ length: n * SHAPE.seqLen * SHAPE.features }, () => gaussian(random));

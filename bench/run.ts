@@ -3,11 +3,12 @@
  * (so each peak RSS is its own) one after another (so they do not compete for the cores), then prints one table,
  * or with --json one JSON document, of every figure with the backend, the core count, the date and the commit.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchOutput } from './result.js';
+import { runScript } from './support/process.js';
 
 const BENCHES = ['network', 'weekly-universe', 'replay'] as const;
 
@@ -17,26 +18,6 @@ const { values: args } = parseArgs({
 const selected = args.only ?? [...BENCHES];
 for (const name of selected) {
   if (!(BENCHES as readonly string[]).includes(name)) throw new Error(`--only ${name}: not a benchmark (${BENCHES.join(', ')})`);
-}
-
-/** Runs bench/NAME.ts with tsx, passing its stderr through, and parses the JSON line it ends with. */
-function runBench(name: string): Promise<BenchOutput> {
-  const script = path.join(import.meta.dirname, `${name}.ts`);
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...(args.quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const last = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0) return reject(new Error(`bench ${name} exited with ${code}`));
-      try {
-        resolve(JSON.parse(last) as BenchOutput);
-      } catch {
-        reject(new Error(`bench ${name} did not end with a JSON line: ${last.slice(0, 200)}`));
-      }
-    });
-  });
 }
 
 function commit(): string {
@@ -62,7 +43,7 @@ function table(outputs: BenchOutput[]): string {
 const outputs: BenchOutput[] = [];
 for (const name of selected) {
   process.stderr.write(`bench ${name}…\n`);
-  outputs.push(await runBench(name));
+  outputs.push(await runScript<BenchOutput>(path.join(import.meta.dirname, `${name}.ts`), args.quick ? ['--quick'] : []));
 }
 const machine = { date: new Date().toISOString().slice(0, 10), commit: commit(), cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
 if (args.json) {

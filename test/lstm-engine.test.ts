@@ -6,15 +6,11 @@ import { GEMM_WASM_BASE64 } from '../plugin/model/kernels/gemm-wasm.js';
 import { createGemm } from '../plugin/model/kernels/gemm.js';
 import { LstmEngine, weightSizes, type NetworkShape } from '../plugin/model/lstm-engine.js';
 import { buildNetwork, trainNetwork, type LabelledWindows } from '../plugin/model/network.js';
-import { mulberry32, permutation } from '../plugin/model/random.js';
+import { gaussian, mulberry32, permutation } from '../plugin/model/random.js';
 
 beforeAll(async () => {
   await initBackend({ preferred: 'wasm' });
 });
-
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
 
 function randomArray(random: () => number, length: number, scale = 1): Float32Array {
   return Float32Array.from({ length }, () => scale * gaussian(random));

@@ -13,7 +13,7 @@ import {
   type WindowBatch,
 } from '../plugin/model/network.js';
 import { deserializeNetwork, serializeNetwork } from '../plugin/model/serialization.js';
-import { mulberry32 } from '../plugin/model/random.js';
+import { gaussian, mulberry32 } from '../plugin/model/random.js';
 
 /*
  * Real TensorFlow.js on WASM and on the pure-JS CPU backend. Each test file runs in its own isolated worker, so the first
@@ -36,10 +36,6 @@ afterAll(() => {
   if (savedEnv === undefined) delete process.env.LSTM_TF_BACKEND;
   else process.env.LSTM_TF_BACKEND = savedEnv;
 });
-
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
 
 function randomWindows(seed: number, n: number, seqLen: number, nFeatures: number): WindowBatch {
   const random = mulberry32(seed);

@@ -34,11 +34,12 @@ export function reportToParent<T extends object>(figures: T): void {
 }
 
 /**
- * Runs a TypeScript file of bench/support in its own Node process (through tsx, as the CLI runs) and returns
- * the figures it reported. Its stderr is passed through; stray stdout lines are too, on stderr.
+ * Runs a TypeScript file in its own Node process (through tsx, as the CLI runs) and returns the JSON line it
+ * ends its stdout with. Its stderr is passed through; stray stdout lines are too, on stderr.
  */
-export function runChild<T extends object>(script: string, args: readonly string[]): Promise<T & ChildFigures> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script), ...args], {
+export function runScript<T>(scriptPath: string, args: readonly string[]): Promise<T> {
+  const script = path.relative(REPO_ROOT, scriptPath);
+  const child = spawn(process.execPath, ['--import', 'tsx', scriptPath, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -52,10 +53,15 @@ export function runChild<T extends object>(script: string, args: readonly string
       if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
       if (code !== 0) return reject(new Error(`${script} ${args.join(' ')} failed (${signal ?? `exit ${code}`})`));
       try {
-        resolve(JSON.parse(last) as T & ChildFigures);
+        resolve(JSON.parse(last) as T);
       } catch {
         reject(new Error(`${script} ended without a JSON report (last stdout line: ${JSON.stringify(last)})`));
       }
     });
   });
+}
+
+/** Runs a child script of bench/support that reports with `reportToParent`. */
+export function runChild<T extends object>(script: string, args: readonly string[]): Promise<T & ChildFigures> {
+  return runScript<T & ChildFigures>(path.join(import.meta.dirname, script), args);
 }

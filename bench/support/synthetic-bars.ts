@@ -5,7 +5,7 @@
  * volume swells on large moves. Not a market model: plausible inputs for the features and the network.
  */
 import type { DailyBar } from '../../plugin/index.js';
-import { mulberry32 } from '../../plugin/model/random.js';
+import { gaussian, mulberry32 } from '../../plugin/model/random.js';
 
 const TRADING_DAYS = 252;
 /** GARCH(1,1) weights: α + β < 1 keeps the variance mean-reverting to the symbol's long-run level. */
@@ -23,11 +23,6 @@ export interface SyntheticProfile {
 }
 
 const uniform = (random: () => number, low: number, high: number) => low + (high - low) * random();
-
-/** Standard normal draw (Box–Muller). */
-function normal(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
 
 function drawProfile(random: () => number): SyntheticProfile {
   return {
@@ -51,14 +46,14 @@ export function syntheticBars(symbol: string, sessions: readonly string[], seed:
   let previousClose = profile.startPrice;
   return sessions.map((date) => {
     const sigma = Math.sqrt(variance);
-    const shock = sigma * normal(random);
+    const shock = sigma * gaussian(random);
     const logReturn = profile.logDrift / TRADING_DAYS + shock;
-    const gap = GAP_SHARE * logReturn + 0.1 * sigma * normal(random);
+    const gap = GAP_SHARE * logReturn + 0.1 * sigma * gaussian(random);
     const open = price(previousClose * Math.exp(gap));
     const close = price(previousClose * Math.exp(logReturn));
-    const high = price(Math.max(open, close) * Math.exp(0.5 * sigma * Math.abs(normal(random))));
-    const low = price(Math.min(open, close) * Math.exp(-0.5 * sigma * Math.abs(normal(random))));
-    const volume = Math.round(profile.baseVolume * Math.exp(0.3 * normal(random)) * (1 + Math.abs(shock) / Math.sqrt(longRunVariance)));
+    const high = price(Math.max(open, close) * Math.exp(0.5 * sigma * Math.abs(gaussian(random))));
+    const low = price(Math.min(open, close) * Math.exp(-0.5 * sigma * Math.abs(gaussian(random))));
+    const volume = Math.round(profile.baseVolume * Math.exp(0.3 * gaussian(random)) * (1 + Math.abs(shock) / Math.sqrt(longRunVariance)));
     variance = omega + ALPHA * shock ** 2 + BETA * variance;
     previousClose = close;
     return { symbol, date, open, high: Math.max(high, open, close), low: Math.min(low, open, close), close, volume };

@@ -246,13 +246,12 @@ async function readAdam(model: tf.LayersModel, sizes: number[]): Promise<{ state
   const optimizer = model.optimizer;
   if (!(optimizer instanceof tf.AdamOptimizer)) throw new Error(`network optimizer is ${optimizer?.getClassName()}, the engine runs Adam`);
   const settings = optimizer.getConfig() as unknown as AdamSettings;
-  const [iterations, ...moments] = await optimizer.getWeights();
-  const state: AdamState = { iterations: iterations!.tensor.dataSync()[0]!, m: [], v: [] };
+  const [iterations, ...saved] = await optimizer.getWeights();
+  const count = iterations!.tensor.dataSync()[0]!;
   iterations!.tensor.dispose();
-  const copies = moments.map((w) => (w.tensor.dataSync() as Float32Array).slice());
-  state.m = copies.length ? copies.slice(0, sizes.length) : sizes.map((size) => new Float32Array(size));
-  state.v = copies.length ? copies.slice(sizes.length) : sizes.map((size) => new Float32Array(size));
-  return { state, settings };
+  // A network that has never been trained has no moments yet: they start at zero.
+  const moments = saved.length ? saved.map((w) => (w.tensor.dataSync() as Float32Array).slice()) : [...sizes, ...sizes].map((size) => new Float32Array(size));
+  return { state: { iterations: count, m: moments.slice(0, sizes.length), v: moments.slice(sizes.length) }, settings };
 }
 
 /** Puts trained weights and Adam's state back into the tfjs network, which is what the registry stores. */
@@ -268,21 +267,24 @@ async function writeBack(model: tf.LayersModel, variables: tf.LayerVariable[], w
   tf.dispose([...old, ...state].map((w) => w.tensor));
 }
 
+/** Runs every window of `x` through the engine without dropout, `capacity` at a time; `visit` reads each pass. */
+function forwardAll(engine: LstmEngine, x: WindowBatch, visit: (start: number, end: number) => void): void {
+  for (let start = 0; start < x.n; start += engine.capacity) {
+    const end = Math.min(x.n, start + engine.capacity);
+    engine.forward(x.data, Int32Array.from({ length: end - start }, (_, i) => start + i));
+    visit(start, end);
+  }
+}
+
 /** Mean cross-entropy + MSE on held-out windows, without dropout. */
 function validationLoss(engine: LstmEngine, { x, classes, scaled }: CheckedLabels): number {
   const { horizon } = engine.shape;
   let total = 0;
-  for (let start = 0; start < x.n; start += engine.capacity) {
-    const end = Math.min(x.n, start + engine.capacity);
-    engine.forward(x.data, range(start, end));
+  forwardAll(engine, x, (start, end) => {
     const loss = engine.loss(classes.subarray(start, end), scaled.subarray(start * horizon, end * horizon));
     total += (loss.crossEntropy + loss.squaredError) * (end - start);
-  }
+  });
   return total / x.n;
-}
-
-function range(start: number, end: number): Int32Array {
-  return Int32Array.from({ length: end - start }, (_, i) => start + i);
 }
 
 export async function trainNetwork(model: tf.LayersModel, data: LabelledWindows, options: TrainOptions): Promise<TrainResult> {
@@ -371,13 +373,11 @@ export function predictNetwork(
   const { horizon } = engine.shape;
   const probUp = new Float32Array(x.n);
   const returns: number[][] = [];
-  for (let start = 0; start < x.n; start += engine.capacity) {
-    const end = Math.min(x.n, start + engine.capacity);
-    engine.forward(x.data, range(start, end));
+  forwardAll(engine, x, (start, end) => {
     for (let b = 0; b < end - start; b++) {
       probUp[start + b] = engine.probUp(b);
       returns.push(Array.from({ length: horizon }, (_, u) => Math.fround(engine.predictedReturn(b, u)) * returnScale));
     }
-  }
+  });
   return { probUp, returns };
 }

@@ -22,3 +22,8 @@ export function permutation(n: number, random: () => number): Int32Array {
   return order;
 }
 
+
+/** A standard normal draw from `random` (Box–Muller). */
+export function gaussian(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
