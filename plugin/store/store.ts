@@ -4,6 +4,7 @@
  */
 import { DataSource, type EntityManager, type EntitySchema, type Repository } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
+import { ConnectionLock, lockedRepository } from './connection-lock.js';
 import { parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
 import { buildEntities, type Entities } from './entities.js';
 import type { Dialect } from './dialect.js';
@@ -52,14 +53,21 @@ async function isMariaDb(dataSource: DataSource): Promise<boolean> {
 
 export class Store {
   readonly repos: Repositories;
+  /** SQLite only: MySQL gives every transaction a pooled connection of its own. */
+  private readonly lock: ConnectionLock | undefined;
 
   private constructor(
     readonly dataSource: DataSource,
     readonly dialect: Dialect,
     readonly entities: Entities,
   ) {
+    const lock = dialect === 'sqlite' ? new ConnectionLock() : undefined;
+    this.lock = lock;
     this.repos = Object.fromEntries(
-      Object.entries(entities).map(([key, entity]) => [key, dataSource.getRepository(entity as EntitySchema)]),
+      Object.entries(entities).map(([key, entity]) => {
+        const repository = dataSource.getRepository(entity as EntitySchema);
+        return [key, lock ? lockedRepository(repository, lock) : repository];
+      }),
     ) as unknown as Repositories;
   }
 
@@ -123,7 +131,7 @@ export class Store {
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction(work);
+        return await (this.lock ? this.lock.run(() => this.dataSource.transaction(work)) : this.dataSource.transaction(work));
       } catch (error) {
         const code = (error as { driverError?: { code?: string } }).driverError?.code ?? '';
         if (this.dialect !== 'sqlite' || !code.startsWith('SQLITE_BUSY') || attempt === 5) throw error;
