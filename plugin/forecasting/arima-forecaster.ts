@@ -3,6 +3,7 @@
  * sessions. Its order search regularly yields garbage, so every output is judged against the series' own
  * volatility (`implausibility`) before it may become a forecast.
  */
+import { createHash } from 'node:crypto';
 import { volatility } from '../features/indicators.js';
 import { FORECAST_DAYS } from '../training/constants.js';
 import { fitAutoArima, type AutoArimaFit } from './auto-arima.js';
@@ -65,6 +66,31 @@ export function implausibility(fit: AutoArimaFit, lastLogClose: number, dailySd:
   return null;
 }
 
+/**
+ * Fits already made, by the digest of the log closes fitted: the same session is forecast by the chain, by the
+ * skill baselines at training and by the accuracy backfill, and one fit costs ~0.1 s. Remembering also makes the
+ * same closes give the same forecast every time within a process, which the package alone does not promise for
+ * its random-walk fits (see the header). Bounded, oldest forgotten first.
+ */
+const fits = new Map<string, AutoArimaFit | Error>();
+const MAX_REMEMBERED_FITS = 20_000;
+
+function rememberedFit(logCloses: readonly number[]): AutoArimaFit {
+  const key = createHash('sha256').update(new Float64Array(logCloses)).digest('base64');
+  let fit = fits.get(key);
+  if (fit === undefined) {
+    try {
+      fit = fitAutoArima(logCloses, FORECAST_DAYS);
+    } catch (error) {
+      fit = error instanceof Error ? error : new Error(String(error));
+    }
+    if (fits.size >= MAX_REMEMBERED_FITS) fits.delete(fits.keys().next().value!);
+    fits.set(key, fit);
+  }
+  if (fit instanceof Error) throw fit;
+  return fit;
+}
+
 const orderName = (fit: AutoArimaFit) => (fit.order ? `ARIMA(${fit.order.p},${fit.order.d},${fit.order.q})` : 'ARIMA');
 
 export class ArimaForecaster implements Forecaster {
@@ -89,7 +115,7 @@ export class ArimaForecaster implements Forecaster {
 
     let fit: AutoArimaFit;
     try {
-      fit = fitAutoArima(logCloses, FORECAST_DAYS);
+      fit = rememberedFit(logCloses);
     } catch (error) {
       throw new ForecastUnavailable('arima', `the arima package failed: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -78,6 +78,30 @@ function technicalRule(rsiValue: number, histogram: number): { rule: TechnicalRu
   return { rule: 'macd-histogram', sign: Math.sign(histogram), edge: BASE_EDGE };
 }
 
+/** The indicator series the rules read, over a whole close series (each value uses closes up to its index only). */
+export interface TechnicalSeries {
+  rsi: number[];
+  histogram: number[];
+  sigma: number[];
+}
+
+export function technicalSeries(closes: readonly number[]): TechnicalSeries {
+  return { rsi: rsi(closes), histogram: macdHistogram(closes), sigma: volatility(closes) };
+}
+
+/** The rules' forecast at index t of the series: P(up), the expected 1..FORECAST_DAYS-session returns and what fired. */
+export function technicalForecastAt(series: TechnicalSeries, t: number) {
+  const rsiValue = series.rsi[t]!;
+  const histogram = series.histogram[t]!;
+  const sigma = series.sigma[t]!;
+  const { rule, sign, edge } = technicalRule(rsiValue, histogram);
+  return {
+    probUp: 0.5 + sign * edge,
+    expectedReturns: Array.from({ length: FORECAST_DAYS }, (_, i) => sign * MAGNITUDE_FACTOR * sigma * Math.sqrt(i + 1)),
+    details: { rule, rsi: rsiValue, macdHistogram: histogram, volatility: sigma },
+  };
+}
+
 export class TechnicalForecaster implements Forecaster {
   readonly source = 'technical';
 
@@ -85,16 +109,6 @@ export class TechnicalForecaster implements Forecaster {
     const problem = tooShort(input.bars);
     if (problem) throw new ForecastUnavailable('technical', problem);
     const closes = input.bars.map((b) => b.close);
-    const t = closes.length - 1;
-    const rsiValue = rsi(closes)[t]!;
-    const histogram = macdHistogram(closes)[t]!;
-    const sigma = volatility(closes)[t]!;
-    const { rule, sign, edge } = technicalRule(rsiValue, histogram);
-    return makeForecast(input, 'technical', {
-      probUp: 0.5 + sign * edge,
-      expectedReturns: Array.from({ length: FORECAST_DAYS }, (_, i) => sign * MAGNITUDE_FACTOR * sigma * Math.sqrt(i + 1)),
-      modelVersion: null,
-      details: { rule, rsi: rsiValue, macdHistogram: histogram, volatility: sigma },
-    });
+    return makeForecast(input, 'technical', { ...technicalForecastAt(technicalSeries(closes), closes.length - 1), modelVersion: null });
   }
 }
