@@ -2,6 +2,7 @@
 import { Ajv } from 'ajv';
 import { manifest } from './manifest.js';
 import type { GradingRulesConfig } from './signals/grading.js';
+import type { CalibrationMethod } from './skill/calibration-map.js';
 
 export interface TrainingParams {
   lr: number;
@@ -26,6 +27,12 @@ export interface TrainingSettings {
   min_mse_ratio: number;
   max_versions: number;
   importance_repeats: number;
+  skill_gate: boolean;
+  min_skill: number;
+  skill_alpha: number;
+  gate_min_sessions: number;
+  calibration: CalibrationMethod;
+  arima_baseline: boolean;
 }
 
 export interface WeeklySettings {
@@ -67,7 +74,6 @@ export interface PluginConfig {
   /** Overridden by the environment variable LSTM_ALERT_WEBHOOK. */
   webhook_url?: string;
   performance_decay_multiplier: number;
-  min_direction_accuracy: number;
   alerts: AlertsConfig;
   weekly: WeeklySettings;
   triggers: TriggerSettings;

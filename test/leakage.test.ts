@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { initBackend, resolveConfig } from '../plugin/index.js';
 import { buildDataset, fitModel, pick, scoreModel } from '../plugin/training/fit.js';
 import { holdoutSplit } from '../plugin/training/splits.js';
-import { mulberry32, permutation } from '../plugin/model/random.js';
+import { shuffledLabels } from './support/shuffled-labels.js';
 import { spxBars } from './support/spx.js';
 
 describe('training on labels shuffled in time', () => {
@@ -13,15 +13,7 @@ describe('training on labels shuffled in time', () => {
     const { samples } = dataset;
     const split = holdoutSplit(samples.labeled, 500, 5);
 
-    // Every training label moved to another session: direction, return and path stay together.
-    const order = permutation(split.train.length, mulberry32(2024));
-    const shuffled = { direction: [...samples.direction], magnitude: [...samples.magnitude], path: [...samples.path] };
-    split.train.forEach((target, k) => {
-      const source = split.train[order[k]!]!;
-      shuffled.direction[target] = samples.direction[source]!;
-      shuffled.magnitude[target] = samples.magnitude[source]!;
-      shuffled.path[target] = samples.path[source]!;
-    });
+    const shuffled = shuffledLabels(samples, split.train, 2024);
 
     const model = await fitModel(dataset, split.train, shuffled, {
       params: { lr: 0.003, hidden: 16, epochs: 3 },

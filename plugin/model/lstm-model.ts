@@ -8,6 +8,9 @@ import type { FeatureName } from '../features/frame.js';
 import { scaleWindows, type ScalerParams } from '../features/scaler.js';
 import type { Samples } from '../features/windows.js';
 import type { TrainingParams } from '../config.js';
+import { applyCalibration, type CalibrationMap } from '../skill/calibration-map.js';
+import type { DissimilarityReference } from '../skill/dissimilarity.js';
+import type { ModelSkill } from '../skill/model-skill.js';
 import { predictNetwork, type WindowBatch } from './network.js';
 import { deserializeNetwork, serializeNetwork } from './serialization.js';
 
@@ -31,10 +34,21 @@ export interface ModelMetadata {
   trainedThrough: string;
   trainedSamples: number;
   epochsRun: number;
+  /** P(up) calibration fitted on the cross-validation's out-of-fold predictions; none for fold models and older versions. */
+  calibration?: CalibrationMap;
+  /** Out-of-fold residuals (actual − predicted horizon return), ascending: the conformal levels are read from them. */
+  residuals?: number[];
+  /** The scaled feature rows of the training sessions, for the dissimilarity of a new session. */
+  dissimilarity?: DissimilarityReference;
+  /** The holdout skill and the gate's verdict (a fine-tuned version carries its parent's, naming the version measured). */
+  skill?: ModelSkill;
 }
 
 export interface ModelPrediction {
+  /** Calibrated with the model's calibration map when it has one, else the network's output. */
   probUp: number[];
+  /** The network's own output. */
+  probUpRaw: number[];
   /** 1 = up, when probUp > 0.5. */
   direction: number[];
   /** Return path 1..horizon sessions ahead, per sample. */
@@ -65,9 +79,12 @@ export class LstmModel {
 
   predictBatch(batch: WindowBatch): ModelPrediction {
     const { probUp, returns } = predictNetwork(this.network, batch, { returnScale: this.metadata.returnScale });
-    const up = Array.from(probUp);
+    const raw = Array.from(probUp);
+    const map = this.metadata.calibration;
+    const up = map ? raw.map((p) => applyCalibration(map, p)) : raw;
     return {
       probUp: up,
+      probUpRaw: raw,
       direction: up.map((p) => (p > 0.5 ? 1 : 0)),
       returns,
       magnitude: returns.map((path) => path[path.length - 1]!),

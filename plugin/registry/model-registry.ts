@@ -131,6 +131,13 @@ export class ModelRegistry {
     });
   }
 
+  /** Replaces a version's metadata (what its evaluation adds before it is deployed); the bytes and their checksum stay. */
+  async updateMetadata(versionId: string, metadata: Record<string, unknown>): Promise<void> {
+    // A JSON column goes through its transformer; `update` types it as a deep partial.
+    const { affected } = await this.store.repos.modelVersion.update({ version_id: versionId }, { metadata_json: metadata as never });
+    if (!affected) throw new Error(`model version ${versionId} does not exist`);
+  }
+
   /** Deletes a version that is not current (a rejected candidate, or pruning). */
   async delete(versionId: string): Promise<void> {
     const version = await this.getOrFail(versionId);

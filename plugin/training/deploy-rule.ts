@@ -37,3 +37,31 @@ export function decideDeployment(
   if (msePasses) return { deploy: true, reason: `MSE improved: ${mseText}` };
   return { deploy: false, reason: `not better than the current model: ${f1Text}; ${mseText}` };
 }
+
+/** The current model's and the candidate's metrics on the holdout sessions where the current model is out of sample. */
+export interface FairComparison {
+  candidate: Pick<HoldoutMetrics, 'f1' | 'mse'>;
+  current: Pick<HoldoutMetrics, 'f1' | 'mse'>;
+  /** Which sessions, e.g. "on 41 holdout sessions the current model has not trained on (30 its own forecasts, 11 logged)". */
+  description: string;
+}
+
+/**
+ * The whole deploy decision. With the skill gate on (`skill` given), a candidate without shown skill is
+ * refused whatever else holds. Then the F1/MSE rule decides on the fair comparison; without one (a first
+ * model, a current model that cannot be loaded or judged out of sample on enough sessions) the candidate is
+ * deployed, and `noComparison` says why.
+ */
+export function decideWithSkill(input: {
+  skill: { passed: boolean; reason: string } | null;
+  comparison: FairComparison | null;
+  noComparison: string;
+  thresholds: DeployThresholds;
+}): DeployDecision {
+  const { skill, comparison } = input;
+  if (skill && !skill.passed) return { deploy: false, reason: `skill gate: ${skill.reason}` };
+  const skillReason = skill ? `; skill gate: ${skill.reason}` : '';
+  if (!comparison) return { deploy: true, reason: `${input.noComparison}${skillReason}` };
+  const decision = decideDeployment(comparison.candidate, comparison.current, input.thresholds);
+  return { deploy: decision.deploy, reason: `${decision.reason}, ${comparison.description}${skillReason}` };
+}

@@ -2,11 +2,12 @@
 import type { DailyBar } from '../bar.js';
 import type { TrainingParams, TrainingSettings } from '../config.js';
 import { buildFeatureFrame, type FeatureFrame, type FeatureName } from '../features/frame.js';
-import { fitScalerForSamples } from '../features/scaler.js';
+import { fitScalerForSamples, type ScalerParams } from '../features/scaler.js';
 import { buildSamples, type Samples } from '../features/windows.js';
 import { currentBackend } from '../model/backend.js';
 import { LstmModel } from '../model/lstm-model.js';
 import { buildNetwork, trainNetwork, type EpochInfo } from '../model/network.js';
+import { dissimilarityReference, type DissimilarityReference } from '../skill/dissimilarity.js';
 import { evaluate, type HoldoutMetrics } from './metrics.js';
 
 /** A symbol's feature frame and the samples built from it. */
@@ -100,4 +101,10 @@ export function scoreModel(model: LstmModel, samples: Samples, indices: readonly
     actualReturn: pick(labels.magnitude, indices),
     predictedReturn: p.magnitude,
   });
+}
+
+/** The dissimilarity reference of a model: its scaled feature rows at the as-of sessions of its training samples. */
+export function trainingReference(dataset: Dataset, indices: readonly number[], scaler: ScalerParams): DissimilarityReference {
+  const { frame, samples } = dataset;
+  return dissimilarityReference(indices.map((i) => frame.rows[samples.endIndex[i]!]!.map((x, j) => (x - scaler.mean[j]!) / scaler.std[j]!)));
 }

@@ -11,18 +11,29 @@ import type { DailyBar } from '../bar.js';
 import type { TrainingParams, TrainingSettings } from '../config.js';
 import type { Logger } from '../host.js';
 import { currentBackend, initBackend } from '../model/backend.js';
-import { LstmModel, type ModelMetadata } from '../model/lstm-model.js';
+import { LstmModel, type ModelMetadata, type ModelPrediction } from '../model/lstm-model.js';
 import { trainNetwork, type EpochInfo } from '../model/network.js';
 import { ModelRegistry } from '../registry/model-registry.js';
 import { TrainingLog } from '../registry/training-log.js';
 import type { TrainingRunRow } from '../store/entities.js';
 import type { Store } from '../store/store.js';
+import { LIVE_SET } from '../signals/prediction-log.js';
+import { modelSkill } from '../skill/model-skill.js';
 import { FORECAST_DAYS } from './constants.js';
-import { decideDeployment, type DeployDecision } from './deploy-rule.js';
-import { buildDataset, fitModel, pick, scoreModel, type FitOptions, type Labels } from './fit.js';
+import { decideWithSkill } from './deploy-rule.js';
+import { fairComparison } from './fair-comparison.js';
+import { buildDataset, fitModel, pick, trainingReference, type FitOptions, type Labels } from './fit.js';
+import { holdoutEvidence, type HoldoutEvidence } from './holdout-evidence.js';
 import { permutationImportance, type FeatureImportance } from './importance.js';
-import { cvScore, type HoldoutMetrics } from './metrics.js';
+import { scoreIncumbent } from './incumbent.js';
+import { cvScore, evaluate, type HoldoutMetrics } from './metrics.js';
+import { addFold, emptyOutOfFold, outOfFoldEvidence, outOfFoldSkill, type OutOfFold, type OutOfFoldEvidence } from './out-of-fold.js';
+import type { CalibrationMap } from '../skill/calibration-map.js';
+import type { SkillTable } from '../skill/skill-table.js';
 import { holdoutSplit, timeSeriesSplit } from './splits.js';
+
+/** The conformal coverage measured on the holdout when the request does not name one (signals.level_coverage's default). */
+const DEFAULT_LEVEL_COVERAGE = 0.8;
 
 const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
@@ -49,6 +60,10 @@ export interface TrainRequest {
   end?: string;
   featureNames: readonly string[];
   settings: TrainingSettings;
+  /** Where the symbol's served predictions are logged (default `live`): the current model's logged predictions are read there. */
+  predictionSet?: string;
+  /** Coverage of the conformal levels measured on the holdout (`signals.level_coverage`, default 0.8). */
+  levelCoverage?: number;
   onProgress?: (progress: TrainingProgress) => void;
 }
 
@@ -58,6 +73,18 @@ export interface CvResult {
   avg_f1: number;
   avg_mse: number;
   score: number;
+}
+
+/** What a full or fast training stores as `metrics_json.skill`: the evidence behind its deploy decision. */
+export interface RunSkill {
+  gate: { enabled: boolean; min_skill: number; alpha: number; passed: boolean; reason: string };
+  holdout: SkillTable;
+  out_of_fold: SkillTable;
+  fallbacks: HoldoutEvidence['fallbacks'];
+  calibration: Omit<OutOfFoldEvidence, 'calibration' | 'residuals'> & HoldoutEvidence['calibration'] & { method: CalibrationMap['method']; out_of_fold_rows: number };
+  conformal: HoldoutEvidence['conformal'];
+  /** The current model on the holdout: which version, and on how many sessions it could be judged. */
+  comparison: { version_id?: string; trained_through?: string; own?: number; logged?: number; excluded?: number; reason: string };
 }
 
 export interface TrainOutcome {
@@ -76,7 +103,7 @@ export class Trainer {
   private readonly log: TrainingLog;
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly logger?: Logger,
   ) {
     this.registry = new ModelRegistry(store);
@@ -111,14 +138,23 @@ export class Trainer {
     const nSplits = request.mode === 'fast' || split.train.length < settings.short_data_samples ? settings.cv_splits_short : settings.cv_splits;
     const folds = timeSeriesSplit(split.train.length, { nSplits, gap: FORECAST_DAYS });
     const cv: CvResult[] = [];
+    const outOfFold: OutOfFold[] = [];
     for (const [p, params] of grid.entries()) {
       const scores: CvResult['folds'] = [];
+      const oof = emptyOutOfFold();
       for (const [f, fold] of folds.entries()) {
         const step = `params ${p + 1}/${grid.length}, fold ${f + 1}/${folds.length}`;
         const model = await fitModel(data, fold.train, labels, this.fitOptions(request, params, 'cv', step));
         try {
-          const m = scoreModel(model, samples, fold.test, labels);
+          const prediction = model.predict(samples, fold.test);
+          const m = evaluate({
+            actualDirection: pick(labels.direction, fold.test),
+            predictedDirection: prediction.direction,
+            actualReturn: pick(labels.magnitude, fold.test),
+            predictedReturn: prediction.magnitude,
+          });
           scores.push({ f1: m.f1, mse: m.mse });
+          addFold(oof, fold, prediction);
         } finally {
           model.dispose();
         }
@@ -126,12 +162,21 @@ export class Trainer {
       const avgF1 = mean(scores.map((s) => s.f1));
       const avgMse = mean(scores.map((s) => s.mse));
       cv.push({ params, folds: scores, avg_f1: avgF1, avg_mse: avgMse, score: cvScore(avgF1, avgMse) });
+      outOfFold.push(oof);
     }
-    const best = cv.reduce((a, b) => (b.score > a.score ? b : a));
+    const bestIndex = cv.reduce((best, c, i) => (c.score > cv[best]!.score ? i : best), 0);
+    const best = cv[bestIndex]!;
+    const oof = outOfFold[bestIndex]!;
+    const evidence = outOfFoldEvidence(oof, samples, settings.calibration);
 
     const trained = await fitModel(data, split.train, labels, this.fitOptions(request, best.params, 'refit', 'all but the holdout'));
     let blob: Buffer;
     try {
+      Object.assign(trained.metadata, {
+        calibration: evidence.calibration,
+        residuals: evidence.residuals,
+        dissimilarity: trainingReference(data, split.train, trained.metadata.scaler),
+      });
       blob = await trained.toBlob();
     } finally {
       trained.dispose();
@@ -153,10 +198,16 @@ export class Trainer {
     const candidate = await this.load(version.version_id);
     let holdout: HoldoutMetrics;
     let importance: FeatureImportance[] | undefined;
-    let currentHoldout: { metrics?: HoldoutMetrics; reason: string };
-    let decision: DeployDecision;
+    let judged: HoldoutEvidence;
+    let prediction: ModelPrediction;
     try {
-      holdout = scoreModel(candidate, samples, split.test, labels);
+      prediction = candidate.predict(samples, split.test);
+      holdout = evaluate({
+        actualDirection: pick(labels.direction, split.test),
+        predictedDirection: prediction.direction,
+        actualReturn: pick(labels.magnitude, split.test),
+        predictedReturn: prediction.magnitude,
+      });
       if (settings.importance_repeats > 0) {
         importance = permutationImportance({
           model: candidate,
@@ -167,15 +218,40 @@ export class Trainer {
           seed: settings.seed,
         });
       }
-      currentHoldout = await this.currentOnHoldout(request, pick(samples.asOf, split.test));
-      decision = currentHoldout.metrics
-        ? decideDeployment(holdout, currentHoldout.metrics, { minF1Improvement: settings.min_f1_improvement, minMseRatio: settings.min_mse_ratio })
-        : { deploy: true, reason: currentHoldout.reason };
+      judged = await holdoutEvidence({
+        bars: request.bars,
+        samples,
+        split,
+        prediction,
+        residuals: evidence.residuals,
+        coverage: request.levelCoverage ?? DEFAULT_LEVEL_COVERAGE,
+        arima: settings.arima_baseline,
+        gate: { minSkill: settings.min_skill, alpha: settings.skill_alpha },
+      });
     } finally {
       candidate.dispose();
     }
+    const outOfFoldTable = await outOfFoldSkill(oof, samples, request.bars);
 
+    const holdoutDates = pick(samples.asOf, split.test);
+    const incumbent = await scoreIncumbent(this.store, {
+      symbol,
+      bars: request.bars,
+      range: request,
+      holdoutDates,
+      predictionSet: request.predictionSet ?? LIVE_SET,
+    });
+    const comparison = fairComparison(incumbent.score, prediction, pick(labels.direction, split.test), pick(labels.magnitude, split.test), settings.gate_min_sessions);
+    const decision = decideWithSkill({
+      skill: settings.skill_gate ? judged.verdict : null,
+      comparison: comparison.fair ?? null,
+      noComparison: incumbent.score ? comparison.reason : incumbent.reason,
+      thresholds: { minF1Improvement: settings.min_f1_improvement, minMseRatio: settings.min_mse_ratio },
+    });
+
+    const skill = modelSkill(judged.table, judged.verdict, version.version_id);
     if (decision.deploy) {
+      await this.registry.updateMetadata(version.version_id, { ...version.metadata_json, skill });
       await this.registry.promote(symbol, version.version_id);
       await this.registry.prune(symbol, settings.max_versions);
     } else {
@@ -189,7 +265,22 @@ export class Trainer {
       data_start: dataStart,
       data_end: dataEnd,
       params_json: { ...best.params, batch_size: settings.batch_size, dropout: settings.dropout, seed: settings.seed, n_splits: nSplits, holdout_size: holdoutSize, feature_names: request.featureNames },
-      metrics_json: { cv, best_score: best.score, ...(importance && { importance }), ...(currentHoldout.metrics && { current_holdout: currentHoldout.metrics }), backend: currentBackend()?.name },
+      metrics_json: {
+        cv,
+        best_score: best.score,
+        ...(importance && { importance }),
+        ...(comparison.fair && { current_holdout: comparison.current }),
+        skill: {
+          gate: { enabled: settings.skill_gate, min_skill: settings.min_skill, alpha: settings.skill_alpha, ...judged.verdict },
+          holdout: judged.table,
+          out_of_fold: outOfFoldTable,
+          fallbacks: judged.fallbacks,
+          calibration: { method: evidence.calibration.method, out_of_fold_rows: oof.indices.length, ece_out_of_fold_raw: evidence.ece_out_of_fold_raw, ece_out_of_fold_calibrated_in_sample: evidence.ece_out_of_fold_calibrated_in_sample, ...judged.calibration },
+          conformal: judged.conformal,
+          comparison: { ...(incumbent.score && { version_id: incumbent.score.version_id, trained_through: incumbent.score.trained_through, own: incumbent.score.own, logged: incumbent.score.logged, excluded: incumbent.score.excluded }), reason: comparison.fair?.description ?? (incumbent.score ? comparison.reason : incumbent.reason) },
+        } satisfies RunSkill,
+        backend: currentBackend()?.name,
+      },
       validation_deployed: decision.deploy,
       validation_reason: decision.reason,
       holdout_metrics_json: holdout as unknown as Record<string, unknown>,
@@ -201,7 +292,7 @@ export class Trainer {
       deployed: decision.deploy,
       reason: decision.reason,
       holdout,
-      ...(currentHoldout.metrics && { currentHoldout: currentHoldout.metrics }),
+      ...(comparison.fair && { currentHoldout: comparison.current }),
       ...(importance && { importance }),
     };
   }
@@ -271,26 +362,6 @@ export class Trainer {
   private async load(versionId: string): Promise<LstmModel> {
     const { version, blob } = await this.registry.loadBlob(versionId);
     return LstmModel.fromBlob(blob, version.metadata_json as unknown as ModelMetadata);
-  }
-
-  /** The current model's metrics on the same holdout sessions, built with its own feature list; or why there are none. */
-  private async currentOnHoldout(request: TrainRequest, holdoutDates: readonly string[]): Promise<{ metrics?: HoldoutMetrics; reason: string }> {
-    const current = await this.registry.current(request.symbol);
-    if (!current) return { reason: 'first model for this symbol' };
-    let model: LstmModel;
-    try {
-      model = await this.load(current.version_id);
-    } catch (error) {
-      return { reason: `the current model ${current.version_id} cannot be used (${error instanceof Error ? error.message : String(error)}): replaced` };
-    }
-    try {
-      const { samples } = buildDataset(request.symbol, request.bars, model.metadata.featureNames, request);
-      const index = new Map(samples.asOf.map((d, i) => [d, i]));
-      const indices = holdoutDates.map((d) => index.get(d)).filter((i): i is number => i !== undefined && i < samples.labeled);
-      return { metrics: scoreModel(model, samples, indices, samples), reason: '' };
-    } finally {
-      model.dispose();
-    }
   }
 
   private fitOptions(request: TrainRequest, params: TrainingParams, stage: TrainingProgress['stage'], step: string): FitOptions {

@@ -1,4 +1,8 @@
-/** The real training procedures at toy size, for tests that train many times. */
+/**
+ * The real training procedures at toy size, for tests that train many times. A toy network shows no skill, so
+ * the skill gate is off here (the original deploy rule), and ARIMA (0.1 s a session) is not among the baselines:
+ * these tests are about the machinery. The gate and the baselines have their own tests, with networks that learn.
+ */
 import type { PluginConfigInput } from '../../plugin/index.js';
 
 export const TINY_TRAINING: PluginConfigInput['training'] = {
@@ -9,4 +13,6 @@ export const TINY_TRAINING: PluginConfigInput['training'] = {
   incremental_sessions: 60,
   incremental_epochs: 1,
   importance_repeats: 0,
+  skill_gate: false,
+  arima_baseline: false,
 };
