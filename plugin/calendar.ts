@@ -40,6 +40,13 @@ export function addCalendarDays(date: string, days: number): string {
   return new Date((requireDay(date) + days) * DAY_MS).toISOString().slice(0, 10);
 }
 
+/** Weekdays strictly between `from` and `to`: the sessions a weekday calendar expects between them (holidays unknown). */
+export function weekdaysBetween(from: string, to: string): number {
+  let count = 0;
+  for (let day = requireDay(from) + 1; day < requireDay(to); day++) if (isoWeekday(day) <= 5) count++;
+  return count;
+}
+
 /** ISO weekday of a day number: 1 = Monday .. 7 = Sunday (1970-01-01 was a Thursday). */
 function isoWeekday(day: number): number {
   return ((((day + 3) % 7) + 7) % 7) + 1;

@@ -92,6 +92,11 @@ export interface Host {
   bus: EventBus;
   bars: BarFeed;
   logger: Logger;
+  /**
+   * The host's clock: the wall clock live, the simulated session in a backtest. Signals measure their data's
+   * age on it. Optional: without it the plugin uses the wall clock.
+   */
+  now?(): Date;
   registerRoute(route: Route): Disposer;
   registerPanel(panel: Panel): Disposer;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runGrademark } from '../adapters/grademark/index.js';
-import { gradeForecast, makeForecast, type DailyBar, type Grade, type Signal } from '../plugin/index.js';
+import { DEFAULT_GRADING_RULES, gradeForecast, makeForecast, type DailyBar, type Grade, type Signal } from '../plugin/index.js';
 import { LstmSwing, replaySignals, type StrategyOptions, type Trade } from '../strategies/index.js';
+import { levelSignal } from './support/signals.js';
 import { spxBars } from './support/spx.js';
 
 const SYMBOL = 'TEST';
@@ -15,29 +16,7 @@ function toBars(rows: BarRow[], symbol = SYMBOL): DailyBar[] {
 }
 
 function toSignals(rows: SignalRow[], symbol = SYMBOL): Signal[] {
-  return rows.map(([as_of, grade, confidence, stop_loss, take_profit]) => ({
-    symbol,
-    as_of,
-    horizon: 5,
-    action: grade === 'STRONG_BUY' || grade === 'BUY' ? 'BUY' : grade === 'HOLD' ? 'HOLD' : 'SELL',
-    grade,
-    confidence,
-    prob_up: 0.5,
-    expected_return_1d: 0,
-    expected_return_2d: 0,
-    expected_return_3d: 0,
-    expected_return_4d: 0,
-    expected_return_5d: 0,
-    current_price: 100,
-    stop_loss,
-    take_profit,
-    risk_level: 'MEDIUM',
-    technical_score: 0.5,
-    volume: 1000,
-    source: 'lstm',
-    model_version: 'v1',
-    fallback_reasons: [],
-  }));
+  return rows.map(([as_of, grade, confidence, stop_loss, take_profit]) => levelSignal(as_of, grade, confidence, stop_loss, take_profit, symbol));
 }
 
 /** The same bars, signals and options through grademark and through lstm-swing. */
@@ -216,7 +195,7 @@ function momentumSignals(all: readonly DailyBar[], from: string, to: string): { 
       probUp: Math.min(0.95, Math.max(0.05, 0.5 + 5 * momentum)),
       expectedReturns: [1, 2, 3, 4, 5].map((day) => (momentum * day) / 5),
     });
-    return gradeForecast(forecast, history, 0.5);
+    return gradeForecast(forecast, history, 0.5, DEFAULT_GRADING_RULES, new Date(`${all[i]!.date}T21:00:00Z`));
   };
   const bars = all.slice(first, end === -1 ? undefined : end);
   const signals: Signal[] = [];

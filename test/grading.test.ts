@@ -62,7 +62,9 @@ function rules(signals: Partial<GradingRulesConfig>) {
   return gradingRulesFromConfig(resolveConfig({ signals }).signals);
 }
 
-const grade = (f: Forecast, r = DEFAULT_GRADING_RULES) => gradeForecast(f, BARS, 0.5, r);
+/** The host's clock at the as-of session's evening: the signal is fresh. */
+const NOW = new Date('2024-01-31T21:00:00Z');
+const grade = (f: Forecast, r = DEFAULT_GRADING_RULES, now = NOW) => gradeForecast(f, BARS, 0.5, r, now);
 
 describe('grading rules', () => {
   it('defaults to the manifest values', () => {
@@ -77,7 +79,10 @@ describe('grading rules', () => {
       strongSellReturn: -0.02,
       confidenceEdges: [0.05, 0.1, 0.15, 0.2],
       maxConfidence: { arima: 3, technical: 2 },
-      stopRule: 'atr',
+      stopRule: 'conformal',
+      levelCoverage: 0.8,
+      maxDissimilarity: 1,
+      maxDataAgeDays: 5,
       atrStopMultiple: 2,
       atrTargetMultiple: 3,
       fixedStopPct: 0.05,
@@ -340,7 +345,7 @@ function barsFromCloses(closes: readonly number[]): DailyBar[] {
 function gradeAt(bars: DailyBar[], r = DEFAULT_GRADING_RULES) {
   const last = bars[bars.length - 1]!;
   const f = makeForecast({ symbol: SYMBOL, bars, asOf: last.date }, 'lstm', { probUp: 0.6, expectedReturns: [0, 0, 0, 0, 0.01] });
-  return gradeForecast(f, bars, 0.5, r);
+  return gradeForecast(f, bars, 0.5, r, new Date(`${last.date}T21:00:00Z`));
 }
 
 describe('risk level', () => {
@@ -392,7 +397,7 @@ describe('the signal', () => {
       }),
       fallbackReasons: [{ source: 'lstm', reason: 'no model' }],
     };
-    expect(gradeForecast(f, BARS, 0.73)).toEqual({
+    expect(gradeForecast(f, BARS, 0.73, DEFAULT_GRADING_RULES, NOW)).toEqual({
       symbol: SYMBOL,
       as_of: AS_OF,
       horizon: 5,
@@ -400,6 +405,7 @@ describe('the signal', () => {
       grade: 'BUY',
       confidence: 3,
       prob_up: 0.62,
+      prob_up_raw: 0.62,
       expected_return_1d: 0.002,
       expected_return_2d: 0.004,
       expected_return_3d: 0.006,
@@ -408,28 +414,131 @@ describe('the signal', () => {
       current_price: 112,
       stop_loss: 104,
       take_profit: 124,
+      // ARIMA has no out-of-fold residuals: the conformal rule falls back to ATR, with no stated coverage.
+      levels_rule: 'atr',
+      levels_coverage: null,
       risk_level: 'MEDIUM',
       technical_score: 0.73,
       volume: 1500,
       source: 'arima',
       model_version: null,
       fallback_reasons: [{ source: 'lstm', reason: 'no model' }],
+      skill: { shown: null, summary: 'the skill of arima on TEST was never measured', measured: null },
+      dissimilarity: null,
+      out_of_distribution: false,
+      data_age_days: 0,
+      data_age_sessions: 0,
+      stale: false,
     });
   });
 
   it('refuses bars that do not end at the as-of session', () => {
-    expect(() => gradeForecast(forecast(0.6, 0.01), BARS.slice(0, -1), 0.5)).toThrow(
+    expect(() => gradeForecast(forecast(0.6, 0.01), BARS.slice(0, -1), 0.5, DEFAULT_GRADING_RULES, NOW)).toThrow(
       'TEST: grading a forecast as of 2024-01-31 needs bars ending at TEST 2024-01-31, got TEST 2024-01-30',
     );
     const other = BARS.map((b) => ({ ...b, symbol: 'OTHER' }));
-    expect(() => gradeForecast(forecast(0.6, 0.01), other, 0.5)).toThrow('got OTHER 2024-01-31');
-    expect(() => gradeForecast(forecast(0.6, 0.01), [], 0.5)).toThrow('got no bars');
+    expect(() => gradeForecast(forecast(0.6, 0.01), other, 0.5, DEFAULT_GRADING_RULES, NOW)).toThrow('got OTHER 2024-01-31');
+    expect(() => gradeForecast(forecast(0.6, 0.01), [], 0.5, DEFAULT_GRADING_RULES, NOW)).toThrow('got no bars');
   });
 
   it('refuses fewer than 21 bars and a technical score outside [0, 1]', () => {
-    expect(() => gradeForecast(forecast(0.6, 0.01), BARS.slice(1), 0.5)).toThrow(
+    expect(() => gradeForecast(forecast(0.6, 0.01), BARS.slice(1), 0.5, DEFAULT_GRADING_RULES, NOW)).toThrow(
       'TEST: grading at 2024-01-31 needs at least 21 bars for the volatility, got 20',
     );
-    expect(() => gradeForecast(forecast(0.6, 0.01), BARS, 1.2)).toThrow('TEST: technical score 1.2 is not in [0, 1]');
+    expect(() => gradeForecast(forecast(0.6, 0.01), BARS, 1.2, DEFAULT_GRADING_RULES, NOW)).toThrow('TEST: technical score 1.2 is not in [0, 1]');
+  });
+});
+
+describe('conformal levels', () => {
+  // 19 out-of-fold residuals −0.09, −0.08, …, +0.09. Coverage 0.8 → α 0.2: lower = the floor(20·0.1) = 2nd smallest = −0.08,
+  // upper = the ceil(20·0.9) = 18th smallest = +0.08.
+  const residuals = Array.from({ length: 19 }, (_, i) => Math.round((i - 9) * 0.01 * 100) / 100);
+  const withResiduals = (probUp: number, return5d: number) => ({ ...forecast(probUp, return5d), residuals });
+
+  it('a long: the interval of the 5-session return around the forecast, in price, with its stated coverage', () => {
+    const signal = grade(withResiduals(0.6, 0.01));
+    expect(signal).toMatchObject({ action: 'BUY', levels_rule: 'conformal', levels_coverage: 0.8 });
+    expect(signal.stop_loss).toBeCloseTo(112 * (1 + 0.01 - 0.08), 12); // 104.16
+    expect(signal.take_profit).toBeCloseTo(112 * (1 + 0.01 + 0.08), 12); // 122.08
+  });
+
+  it('a short: the stop at the top of the interval, the target at the bottom', () => {
+    const signal = grade(withResiduals(0.4, -0.01));
+    expect(signal).toMatchObject({ action: 'SELL', levels_rule: 'conformal', levels_coverage: 0.8 });
+    expect(signal.stop_loss).toBeCloseTo(112 * (1 - 0.01 + 0.08), 12);
+    expect(signal.take_profit).toBeCloseTo(112 * (1 - 0.01 - 0.08), 12);
+  });
+
+  it('follows the configured coverage, and widens an interval that leaves out the price', () => {
+    // Coverage 0.5 → α 0.5: lower = floor(20·0.25) = 5th smallest = −0.05, upper = ceil(20·0.75) = 15th = +0.05.
+    const half = grade(withResiduals(0.6, 0.01), rules({ level_coverage: 0.5 }));
+    expect(half.stop_loss).toBeCloseTo(112 * 0.96, 12);
+    expect(half.take_profit).toBeCloseTo(112 * 1.06, 12);
+    // A forecast of +9%: the interval [+1%, +17%] lies above the price; the long's stop is held at the price.
+    const above = grade(withResiduals(0.7, 0.09));
+    expect(above.stop_loss).toBe(112);
+    expect(above.take_profit).toBeCloseTo(112 * 1.17, 12);
+  });
+
+  it('too few residuals for the coverage: ATR levels, no stated coverage', () => {
+    // 19 residuals at coverage 0.95: floor(20·0.025) = 0 < 1 → no interval.
+    const signal = grade(withResiduals(0.6, 0.01), rules({ level_coverage: 0.95 }));
+    expect(signal).toMatchObject({ levels_rule: 'atr', levels_coverage: null, stop_loss: 104, take_profit: 124 });
+  });
+
+  it('atr and fixed stay available: the rule used is named', () => {
+    expect(grade(withResiduals(0.6, 0.01), rules({ stop_rule: 'atr' }))).toMatchObject({ levels_rule: 'atr', stop_loss: 104, take_profit: 124 });
+    expect(grade(withResiduals(0.6, 0.01), rules({ stop_rule: 'fixed' }))).toMatchObject({ levels_rule: 'fixed', levels_coverage: null });
+  });
+});
+
+describe('out of distribution, staleness, the base rate and skill', () => {
+  it('a dissimilarity above max_dissimilarity flags the signal and caps its confidence at 1', () => {
+    const f = (dissimilarity: number) => ({ ...forecast(0.75, 0.03), dissimilarity });
+    expect(grade(f(1))).toMatchObject({ confidence: 5, dissimilarity: 1, out_of_distribution: false });
+    expect(grade(f(1.0001))).toMatchObject({ grade: 'STRONG_BUY', confidence: 1, out_of_distribution: true });
+    expect(grade(f(1.5), rules({ max_dissimilarity: 2 }))).toMatchObject({ confidence: 5, out_of_distribution: false });
+  });
+
+  it('measures the data’s age on the host’s clock: calendar days and the weekday sessions in between', () => {
+    // 2024-01-31 (Wed) to 2024-02-10 (Sat): 10 days; weekdays strictly between: Feb 1, 2, 5, 6, 7, 8, 9 = 7.
+    expect(grade(forecast(0.6, 0.01), DEFAULT_GRADING_RULES, new Date('2024-02-10T09:00:00Z'))).toMatchObject({ data_age_days: 10, data_age_sessions: 7, stale: true });
+    // 2024-02-05 (Mon): 5 days, Feb 1 and 2 in between; 5 is not above max_data_age_days 5.
+    expect(grade(forecast(0.6, 0.01), DEFAULT_GRADING_RULES, new Date('2024-02-05T09:00:00Z'))).toMatchObject({ data_age_days: 5, data_age_sessions: 2, stale: false });
+    expect(grade(forecast(0.6, 0.01), rules({ max_data_age_days: 4 }), new Date('2024-02-05T09:00:00Z')).stale).toBe(true);
+    // A clock behind the data is age 0, never negative.
+    expect(grade(forecast(0.6, 0.01), DEFAULT_GRADING_RULES, new Date('2024-01-01T00:00:00Z'))).toMatchObject({ data_age_days: 0, data_age_sessions: 0 });
+  });
+
+  it('the base rate makes no call: HOLD, confidence 1, and it says why', () => {
+    const f = makeForecast({ symbol: SYMBOL, bars: BARS, asOf: AS_OF }, 'base_rate', {
+      probUp: 0.62,
+      expectedReturns: [0.001, 0.002, 0.003, 0.004, 0.005],
+      details: { reason: 'no forecaster has shown skill on TEST' },
+    });
+    expect(grade(f)).toMatchObject({ action: 'HOLD', grade: 'HOLD', confidence: 1, prob_up: 0.62, skill: { shown: false, summary: 'no forecaster has shown skill on TEST', measured: null } });
+  });
+
+  it('carries the measured skill, and names the version measured when it is not the one that answered', () => {
+    const measured = {
+      measured_version_id: 'TEST-parent',
+      sample: 'holdout',
+      from: '2023-10-02',
+      to: '2023-12-29',
+      n: 63,
+      hit_rate: 0.6,
+      hit_rate_interval: { low: 0.477, high: 0.711 },
+      best_baseline: { name: 'majority', hit_rate: 0.55, hit_rate_interval: { low: 0.427, high: 0.667 } },
+      brier_skill: 0.05,
+      reference_base_rate: 0.55,
+      ic: 0.1,
+      discrimination: { auc: 0.62, interval: { low: 0.51, high: 0.73 }, p_value: 0.02 },
+      passed: true,
+      reason: 'shown skill: …',
+      summary: 'holdout 2023-10-02..2023-12-29: hit 60.0% [47.7%, 71.1%] of 63 vs best baseline majority 55.0%; Brier skill +0.050 against the base rate 55.0%; IC +0.100',
+    };
+    const f = { ...forecast(0.6, 0.01), modelVersion: 'TEST-child', skill: measured };
+    expect(grade(f).skill).toEqual({ shown: true, summary: `${measured.summary} (measured on TEST-parent)`, measured });
+    expect(grade({ ...f, modelVersion: 'TEST-parent' }).skill.summary).toBe(measured.summary);
   });
 });

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { describe, expect, it } from 'vitest';
-import type { DailyBar, Grade, Signal } from '../plugin/index.js';
+import type { DailyBar, Signal } from '../plugin/index.js';
 import {
   DEFAULT_STRATEGY_OPTIONS,
   LstmLongShort,
@@ -12,6 +12,7 @@ import {
   type StrategyRun,
   type Trade,
 } from '../strategies/index.js';
+import { levelSignal } from './support/signals.js';
 import { spxBars } from './support/spx.js';
 
 /** Costs chosen apart from each other so a swapped or missing one shows: 10 bp commission, 20 bp slippage. */
@@ -21,15 +22,7 @@ function bar(date: string, open: number, high: number, low: number, close: numbe
   return { symbol, date, open, high, low, close, volume: 1000 };
 }
 
-function signal(as_of: string, grade: Grade, confidence: Signal['confidence'], stop_loss: number, take_profit: number, symbol = 'TEST'): Signal {
-  const action = grade.endsWith('BUY') ? 'BUY' : grade.endsWith('SELL') ? 'SELL' : 'HOLD';
-  return {
-    symbol, as_of, horizon: 5, action, grade, confidence, prob_up: 0.5,
-    expected_return_1d: 0, expected_return_2d: 0, expected_return_3d: 0, expected_return_4d: 0, expected_return_5d: 0,
-    current_price: 100, stop_loss, take_profit, risk_level: 'MEDIUM', technical_score: 0.5, volume: 1000,
-    source: 'lstm', model_version: 'v1', fallback_reasons: [],
-  };
-}
+const signal = levelSignal;
 
 const swing = (bars: DailyBar[], signals: Signal[], options: Partial<StrategyOptions> = OPTIONS) =>
   replaySignals(new LstmSwing('TEST', options), bars, signals);

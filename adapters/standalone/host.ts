@@ -23,16 +23,16 @@ export class StandaloneHost implements Host {
   readonly bars: BarFeed;
   readonly routes: Route[] = [];
   readonly panels: Panel[] = [];
-  private now: string | undefined;
+  private session: string | undefined;
   private readonly loaded = new Map<string, Promise<DailyBar[]>>();
 
   constructor(private readonly options: StandaloneHostOptions) {
     this.logger = options.logger ?? createConsoleLogger();
-    this.now = options.now;
+    this.session = options.now;
     this.bars = {
       symbols: async () => (options.source ? options.source.symbols() : []),
       history: async (symbol, range) => {
-        const to = [range.to, this.now].filter((d): d is string => Boolean(d)).sort()[0];
+        const to = [range.to, this.session].filter((d): d is string => Boolean(d)).sort()[0];
         return (await this.allBars(symbol)).filter((b) => (!range.from || b.date >= range.from) && (!to || b.date <= to));
       },
     };
@@ -40,7 +40,12 @@ export class StandaloneHost implements Host {
 
   /** The clock's current session, or undefined when every bar of the source is history. */
   get currentSession(): string | undefined {
-    return this.now;
+    return this.session;
+  }
+
+  /** The end of the current session's day (UTC) on a simulated clock; the wall clock when every bar is history. */
+  now(): Date {
+    return this.session ? new Date(`${this.session}T23:59:59.999Z`) : new Date();
   }
 
   registerRoute(route: Route): Disposer {
@@ -55,8 +60,8 @@ export class StandaloneHost implements Host {
 
   /** Advances the clock to `session`: emits each symbol's bar for it, then `host:session-closed`. */
   async closeSession(session: string, nextSession?: string): Promise<void> {
-    if (this.now && session <= this.now) throw new Error(`session ${session} is not after the current session ${this.now}`);
-    this.now = session;
+    if (this.session && session <= this.session) throw new Error(`session ${session} is not after the current session ${this.session}`);
+    this.session = session;
     for (const symbol of await this.bars.symbols()) {
       const bar = (await this.allBars(symbol)).find((b) => b.date === session);
       if (bar) this.bus.emit('host:bar', { bar });

@@ -4,9 +4,11 @@
  * saying why; it never returns garbage.
  */
 import type { DailyBar } from '../bar.js';
+import type { ModelSkill } from '../skill/model-skill.js';
 import { FORECAST_DAYS } from '../training/constants.js';
 
-export type ForecastSource = 'lstm' | 'arima' | 'technical';
+/** `base_rate` is the last resort when no tier has shown skill: the climatology, which makes no call. */
+export type ForecastSource = 'lstm' | 'arima' | 'technical' | 'base_rate';
 
 /** Predicted moves beyond this are clamped: no daily-bar model earns the right to forecast more. */
 export const MAX_PREDICTED_MOVE = 0.15;
@@ -25,8 +27,10 @@ export interface Forecast {
   source: ForecastSource;
   /** The registry version for LSTM; null for sources without a stored model. */
   modelVersion: string | null;
-  /** Probability that close[asOf + FORECAST_DAYS] > close[asOf]. */
+  /** Probability that close[asOf + FORECAST_DAYS] > close[asOf]: calibrated where the source has a calibration. */
   probUp: number;
+  /** The source's own probability before calibration (= probUp for a source without one). */
+  probUpRaw: number;
   /** 1 = up, 0 = down: probUp > 0.5. */
   direction: 0 | 1;
   /** Expected return from the as-of close to each of the next FORECAST_DAYS sessions, clamped to ±MAX_PREDICTED_MOVE. */
@@ -37,6 +41,12 @@ export interface Forecast {
   fallbackReasons: Array<{ source: ForecastSource; reason: string }>;
   /** Source-specific facts worth logging (e.g. the ARIMA order, the rule that fired). */
   details: Record<string, unknown>;
+  /** Out-of-sample residuals of the horizon return (actual − predicted), ascending, for conformal levels; none for most sources. */
+  residuals?: readonly number[];
+  /** Distance of today's features from the model's training rows (see skill/dissimilarity.ts); null when not measured. */
+  dissimilarity: number | null;
+  /** What the source has shown against the baselines; null when it was never measured. */
+  skill: ModelSkill | null;
 }
 
 export interface Forecaster {
@@ -66,7 +76,16 @@ export function clampMove(value: number): number {
 export function makeForecast(
   input: ForecastInput,
   source: ForecastSource,
-  raw: { probUp: number; expectedReturns: readonly number[]; modelVersion?: string | null; details?: Record<string, unknown> },
+  raw: {
+    probUp: number;
+    probUpRaw?: number;
+    expectedReturns: readonly number[];
+    modelVersion?: string | null;
+    details?: Record<string, unknown>;
+    residuals?: readonly number[];
+    dissimilarity?: number | null;
+    skill?: ModelSkill | null;
+  },
 ): Forecast {
   if (raw.expectedReturns.length !== FORECAST_DAYS) {
     throw new ForecastUnavailable(source, `forecast has ${raw.expectedReturns.length} sessions, expected ${FORECAST_DAYS}`);
@@ -80,10 +99,14 @@ export function makeForecast(
     source,
     modelVersion: raw.modelVersion ?? null,
     probUp: raw.probUp,
+    probUpRaw: raw.probUpRaw ?? raw.probUp,
     direction: raw.probUp > 0.5 ? 1 : 0,
     expectedReturns,
     magnitude: expectedReturns[expectedReturns.length - 1]!,
     fallbackReasons: [],
     details: raw.details ?? {},
+    ...(raw.residuals && { residuals: raw.residuals }),
+    dissimilarity: raw.dissimilarity ?? null,
+    skill: raw.skill ?? null,
   };
 }

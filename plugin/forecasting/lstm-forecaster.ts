@@ -9,6 +9,7 @@ import { buildSamples } from '../features/windows.js';
 import { initBackend } from '../model/backend.js';
 import { LstmModel, type ModelMetadata } from '../model/lstm-model.js';
 import { ModelBlobError, type ModelRegistry } from '../registry/model-registry.js';
+import { dissimilarity } from '../skill/dissimilarity.js';
 import type { ModelVersionRow } from '../store/entities.js';
 import { ForecastUnavailable, makeForecast, type Forecast, type ForecastInput, type Forecaster } from './forecast.js';
 
@@ -53,16 +54,26 @@ export async function checkModelHealth(registry: ModelRegistry, symbol: string, 
   return { healthy: true, reason: 'ok', ...base };
 }
 
-/** The model's forecast at `asOf`, the last of `bars`: features, the last window, one forward pass. */
-export function predictLatest(model: LstmModel, bars: ForecastInput['bars'], asOf: string): { probUp: number; returns: number[] } {
-  const frame = buildFeatureFrame(bars.slice(-(model.metadata.seqLen + FEATURE_HISTORY)), model.metadata.featureNames);
-  const samples = buildSamples(frame, { seqLen: model.metadata.seqLen, horizon: model.metadata.horizon });
+/**
+ * The model's forecast at `asOf`, the last of `bars`: features, the last window, one forward pass; and how far
+ * that session's scaled features lie from the training rows (null for a model stored without its reference).
+ */
+export function predictLatest(model: LstmModel, bars: ForecastInput['bars'], asOf: string): { probUp: number; probUpRaw: number; returns: number[]; dissimilarity: number | null } {
+  const { metadata } = model;
+  const frame = buildFeatureFrame(bars.slice(-(metadata.seqLen + FEATURE_HISTORY)), metadata.featureNames);
+  const samples = buildSamples(frame, { seqLen: metadata.seqLen, horizon: metadata.horizon });
   const last = samples.asOf.length - 1;
   if (last < 0 || samples.asOf[last] !== asOf) {
-    throw new ForecastUnavailable('lstm', `not enough bars up to ${asOf} for a ${model.metadata.seqLen}-session window after the indicator warm-up`);
+    throw new ForecastUnavailable('lstm', `not enough bars up to ${asOf} for a ${metadata.seqLen}-session window after the indicator warm-up`);
   }
   const p = model.predict(samples, [last]);
-  return { probUp: p.probUp[0]!, returns: p.returns[0]! };
+  const today = frame.rows[samples.endIndex[last]!]!.map((x, j) => (x - metadata.scaler.mean[j]!) / metadata.scaler.std[j]!);
+  return {
+    probUp: p.probUp[0]!,
+    probUpRaw: p.probUpRaw[0]!,
+    returns: p.returns[0]!,
+    dissimilarity: metadata.dissimilarity ? dissimilarity(today, metadata.dissimilarity) : null,
+  };
 }
 
 export class LstmForecaster implements Forecaster {
@@ -71,19 +82,28 @@ export class LstmForecaster implements Forecaster {
 
   constructor(
     private readonly registry: ModelRegistry,
-    private readonly options: { maxDaysWithoutTraining: number },
+    /** `skillGate`: only a model whose holdout showed skill (training.skill_gate) may answer. */
+    private readonly options: { maxDaysWithoutTraining: number; skillGate: boolean },
   ) {}
 
   async forecast(input: ForecastInput): Promise<Forecast> {
     const health = await checkModelHealth(this.registry, input.symbol, input.asOf, this.options.maxDaysWithoutTraining);
     if (!health.healthy) throw new ForecastUnavailable('lstm', health.reason);
     const model = await this.model(input.symbol, (await this.registry.getOrFail(health.version_id!)));
+    const { skill } = model.metadata;
+    if (this.options.skillGate && !skill?.passed) {
+      throw new ForecastUnavailable('lstm', `model ${health.version_id} has not shown skill: ${skill?.reason ?? 'its skill was never measured'}`);
+    }
     const p = predictLatest(model, input.bars, input.asOf);
     return makeForecast(input, 'lstm', {
       probUp: p.probUp,
+      probUpRaw: p.probUpRaw,
       expectedReturns: p.returns,
       modelVersion: health.version_id,
       details: { trained_through: model.metadata.trainedThrough, backend: model.metadata.backend },
+      ...(model.metadata.residuals && { residuals: model.metadata.residuals }),
+      dissimilarity: p.dissimilarity,
+      skill: skill ?? null,
     });
   }
 

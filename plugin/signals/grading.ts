@@ -4,14 +4,16 @@
  * rule, configured under `signals` in the plugin configuration (manifest.json documents each key).
  */
 import type { DailyBar } from '../bar.js';
+import { calendarDaysBetween, weekdaysBetween } from '../calendar.js';
 import { resolveConfig } from '../config.js';
 import { averageTrueRange, volatility } from '../features/indicators.js';
 import type { Forecast } from '../forecasting/forecast.js';
+import { conformalBounds } from '../skill/conformal.js';
 import { FORECAST_DAYS } from '../training/constants.js';
-import type { Grade, RiskLevel, Signal } from './signal.js';
+import type { Grade, LevelsRule, RiskLevel, Signal, SignalSkill } from './signal.js';
 
 export type Confidence = Signal['confidence'];
-export type StopRule = 'atr' | 'fixed';
+export type StopRule = LevelsRule;
 
 const ATR_PERIOD = 14;
 const VOLATILITY_PERIOD = 20;
@@ -33,9 +35,15 @@ export interface GradingRules {
   strongSellReturn: number;
   /** Increasing distances of prob_up from 0.5 at which confidence reaches 2, 3, 4 and 5. */
   confidenceEdges: readonly [number, number, number, number];
-  /** Fallback sources are weaker than the LSTM: their confidence is capped. */
+  /** Fallback sources are weaker than the LSTM: their confidence is capped (the base rate makes no call: always 1). */
   maxConfidence: { arima: Confidence; technical: Confidence };
   stopRule: StopRule;
+  /** Probability that the close FORECAST_DAYS sessions ahead lies between the conformal levels. */
+  levelCoverage: number;
+  /** Above this dissimilarity a signal is out of distribution, confidence 1. */
+  maxDissimilarity: number;
+  /** Older than this many calendar days on the host's clock, a signal is stale. */
+  maxDataAgeDays: number;
   atrStopMultiple: number;
   atrTargetMultiple: number;
   fixedStopPct: number;
@@ -58,6 +66,9 @@ export interface GradingRulesConfig {
   max_confidence_arima: number;
   max_confidence_technical: number;
   stop_rule: StopRule;
+  level_coverage: number;
+  max_dissimilarity: number;
+  max_data_age_days: number;
   atr_stop_multiple: number;
   atr_target_multiple: number;
   fixed_stop_pct: number;
@@ -97,6 +108,9 @@ export function gradingRulesFromConfig(config: GradingRulesConfig): GradingRules
     confidenceEdges: [e1!, e2!, e3!, e4!],
     maxConfidence: { arima: config.max_confidence_arima as Confidence, technical: config.max_confidence_technical as Confidence },
     stopRule: config.stop_rule,
+    levelCoverage: config.level_coverage,
+    maxDissimilarity: config.max_dissimilarity,
+    maxDataAgeDays: config.max_data_age_days,
     atrStopMultiple: config.atr_stop_multiple,
     atrTargetMultiple: config.atr_target_multiple,
     fixedStopPct: config.fixed_stop_pct,
@@ -124,12 +138,15 @@ function gradeOf(probUp: number, return5d: number, rules: GradingRules): Grade {
 }
 
 /**
- * How sure the forecast is of its direction, whatever the grade: one level per confidence edge that
- * prob_up is at least that far from 0.5, one level less when the return head contradicts the direction
- * head, at most the source's cap, at least 1. Every step is monotone in conviction, so a higher level is
- * a claim of a likelier direction, and the calibration report holds each level to its realised hit rate.
+ * How sure the forecast is of its direction, whatever the grade: one level per confidence edge that the
+ * calibrated prob_up is at least that far from 0.5, one level less when the return head contradicts the
+ * direction head, at most the source's cap, at least 1. A calibrated probability is the hit rate measured out
+ * of fold for such forecasts, so a level is a measured hit rate, and the calibration report holds each level
+ * to its realised one. The base rate makes no call, and a model far outside its training data has no
+ * evidence: both are 1.
  */
-function confidenceOf(forecast: Forecast, rules: GradingRules): Confidence {
+function confidenceOf(forecast: Forecast, rules: GradingRules, outOfDistribution: boolean): Confidence {
+  if (forecast.source === 'base_rate' || outOfDistribution) return 1;
   const { probUp, direction, magnitude } = forecast;
   // Compared as probabilities (0.5 ± edge), not as |prob_up − 0.5|, so prob_up 0.6 is exactly edge 0.1.
   const reached = rules.confidenceEdges.filter((edge) => probUp >= 0.5 + edge || probUp <= 0.5 - edge).length;
@@ -139,25 +156,55 @@ function confidenceOf(forecast: Forecast, rules: GradingRules): Confidence {
 }
 
 /**
- * Stop-loss and take-profit for a long (side +1) or a short (side −1). A level is never negative, and the
- * take-profit never lies on the losing side of the price (with the fixed rule a long's expected return
- * may be negative: then the take-profit is the price itself).
+ * Stop-loss and take-profit for a long (side +1) or a short (side −1), and the rule that set them:
+ * - conformal: the ends of the split-conformal interval of the horizon return around the forecast, from the
+ *   source's out-of-fold residuals (a source without them, or too few for the coverage, falls back to atr);
+ * - atr: ATR multiples from the price; fixed: the original's percentage stop and expected-return target.
+ * A level is never negative, the stop never lies on the winning side of the price and the take-profit never
+ * on the losing side (with the fixed rule a long's expected return may be negative: then the take-profit is
+ * the price itself). Widening a conformal interval to hold the price only raises its coverage.
  */
-function levelsOf(side: 1 | -1, price: number, return5d: number, bars: readonly DailyBar[], rules: GradingRules) {
+function levelsOf(side: 1 | -1, price: number, forecast: Forecast, bars: readonly DailyBar[], rules: GradingRules) {
+  const bounds = rules.stopRule === 'conformal' && forecast.residuals ? conformalBounds([...forecast.residuals], rules.levelCoverage) : null;
   let stop: number;
   let target: number;
-  if (rules.stopRule === 'atr') {
+  let rule: LevelsRule;
+  if (bounds) {
+    const low = price * (1 + forecast.magnitude + bounds.lower);
+    const high = price * (1 + forecast.magnitude + bounds.upper);
+    [stop, target] = side === 1 ? [low, high] : [high, low];
+    rule = 'conformal';
+  } else if (rules.stopRule === 'fixed') {
+    stop = price * (1 - side * rules.fixedStopPct);
+    target = price * (1 + forecast.magnitude);
+    rule = 'fixed';
+  } else {
     const atr = averageTrueRange(bars, ATR_PERIOD)[bars.length - 1]!;
     stop = price - side * rules.atrStopMultiple * atr;
     target = price + side * rules.atrTargetMultiple * atr;
-  } else {
-    stop = price * (1 - side * rules.fixedStopPct);
-    target = price * (1 + return5d);
+    rule = 'atr';
   }
   return {
-    stop_loss: Math.max(0, stop),
+    stop_loss: Math.max(0, side === 1 ? Math.min(price, stop) : Math.max(price, stop)),
     take_profit: side === 1 ? Math.max(price, target) : Math.max(0, Math.min(price, target)),
+    levels_rule: rule,
+    levels_coverage: rule === 'conformal' ? rules.levelCoverage : null,
   };
+}
+
+/** What the signal says of its forecaster's skill. */
+function signalSkill(forecast: Forecast): SignalSkill {
+  if (forecast.source === 'base_rate') return { shown: false, summary: String(forecast.details.reason), measured: null };
+  const { skill } = forecast;
+  if (!skill) return { shown: null, summary: `the skill of ${forecast.source} on ${forecast.symbol} was never measured`, measured: null };
+  const which = skill.measured_version_id && skill.measured_version_id !== forecast.modelVersion ? ` (measured on ${skill.measured_version_id})` : '';
+  return { shown: skill.passed, summary: `${skill.summary}${which}`, measured: skill };
+}
+
+/** Calendar days and weekday sessions from `asOf` to the clock's date (UTC), never negative. */
+export function dataAge(asOf: string, now: Date): { days: number; sessions: number } {
+  const today = now.toISOString().slice(0, 10);
+  return { days: Math.max(0, calendarDaysBetween(asOf, today)), sessions: weekdaysBetween(asOf, today) };
 }
 
 /**
@@ -184,7 +231,9 @@ function riskLevelOf(percentile: number, rules: GradingRules): RiskLevel {
 
 /**
  * Grades a forecast into a signal. `bars` are the symbol's bars up to and including the forecast's as-of
- * session (at least 21, for the volatility); `technicalScore` (0..1) is carried into the signal.
+ * session (at least 21, for the volatility); `technicalScore` (0..1) is carried into the signal; `now` is the
+ * host's clock (simulated in a backtest), which the data's age is measured on. A base-rate forecast makes no
+ * call: HOLD.
  *
  * HOLD signals carry the levels of a long: a HOLD says "keep what you hold", and what a holder needs is
  * where to get out. Ratings work that way (the grades run STRONG_BUY..STRONG_SELL), and a short-leaning
@@ -194,7 +243,8 @@ export function gradeForecast(
   forecast: Forecast,
   bars: readonly DailyBar[],
   technicalScore: number,
-  rules: GradingRules = DEFAULT_GRADING_RULES,
+  rules: GradingRules,
+  now: Date,
 ): Signal {
   const last = bars[bars.length - 1];
   if (last?.date !== forecast.asOf || last.symbol !== forecast.symbol) {
@@ -206,29 +256,38 @@ export function gradeForecast(
   }
   if (!(technicalScore >= 0 && technicalScore <= 1)) throw new RangeError(`${forecast.symbol}: technical score ${technicalScore} is not in [0, 1]`);
 
-  const grade = gradeOf(forecast.probUp, forecast.magnitude, rules);
+  const grade = forecast.source === 'base_rate' ? 'HOLD' : gradeOf(forecast.probUp, forecast.magnitude, rules);
   const action = grade === 'STRONG_BUY' || grade === 'BUY' ? 'BUY' : grade === 'HOLD' ? 'HOLD' : 'SELL';
   const [r1, r2, r3, r4, r5] = forecast.expectedReturns as [number, number, number, number, number];
+  const outOfDistribution = forecast.dissimilarity !== null && forecast.dissimilarity > rules.maxDissimilarity;
+  const age = dataAge(forecast.asOf, now);
   return {
     symbol: forecast.symbol,
     as_of: forecast.asOf,
     horizon: FORECAST_DAYS,
     action,
     grade,
-    confidence: confidenceOf(forecast, rules),
+    confidence: confidenceOf(forecast, rules, outOfDistribution),
     prob_up: forecast.probUp,
+    prob_up_raw: forecast.probUpRaw,
     expected_return_1d: r1,
     expected_return_2d: r2,
     expected_return_3d: r3,
     expected_return_4d: r4,
     expected_return_5d: r5,
     current_price: last.close,
-    ...levelsOf(action === 'SELL' ? -1 : 1, last.close, forecast.magnitude, bars, rules),
+    ...levelsOf(action === 'SELL' ? -1 : 1, last.close, forecast, bars, rules),
     risk_level: riskLevelOf(volatilityPercentile(bars), rules),
     technical_score: technicalScore,
     volume: last.volume,
     source: forecast.source,
     model_version: forecast.modelVersion,
     fallback_reasons: [...forecast.fallbackReasons],
+    skill: signalSkill(forecast),
+    dissimilarity: forecast.dissimilarity,
+    out_of_distribution: outOfDistribution,
+    data_age_days: age.days,
+    data_age_sessions: age.sessions,
+    stale: age.days > rules.maxDataAgeDays,
   };
 }

@@ -5,11 +5,14 @@
 import type { DailyBar } from '../bar.js';
 import type { PluginConfig } from '../config.js';
 import { ArimaForecaster } from '../forecasting/arima-forecaster.js';
+import { BaseRateForecaster } from '../forecasting/base-rate-forecaster.js';
 import { forecastWithFallback } from '../forecasting/fallback.js';
 import type { Forecast, Forecaster } from '../forecasting/forecast.js';
 import { LstmForecaster } from '../forecasting/lstm-forecaster.js';
+import { SkillGatedForecaster } from '../forecasting/skill-gated-forecaster.js';
 import { TechnicalForecaster, technicalScore } from '../forecasting/technical-forecaster.js';
 import { ModelRegistry } from '../registry/model-registry.js';
+import { TrainingLog } from '../registry/training-log.js';
 import { BarStore } from '../store/bar-store.js';
 import type { PredictionLogRow } from '../store/entities.js';
 import type { Store } from '../store/store.js';
@@ -33,9 +36,14 @@ export interface PredictOptions {
   predictionSet?: string;
 }
 
+/**
+ * The chain: LSTM → ARIMA → technical rules. With the skill gate on (training.skill_gate), each tier answers only
+ * when it has shown skill on the symbol's latest holdout, and the base rate — which makes no call — answers when
+ * none has.
+ */
 export class Predictor {
   private readonly lstm: LstmForecaster;
-  private readonly fallbacks: Forecaster[] = [new ArimaForecaster(), new TechnicalForecaster()];
+  private readonly fallbacks: Forecaster[];
   private readonly rules: GradingRules;
   private readonly bars: BarStore;
   private readonly log: PredictionLog;
@@ -43,10 +51,18 @@ export class Predictor {
   constructor(
     store: Store,
     private readonly config: PluginConfig,
+    /** The host's clock (simulated in a backtest): signals measure their data's age on it. */
+    private readonly now: () => Date = () => new Date(),
   ) {
     // Invalid rule combinations (e.g. buy_prob above strong_buy_prob) fail here, before any prediction.
     this.rules = gradingRulesFromConfig(config.signals);
-    this.lstm = new LstmForecaster(new ModelRegistry(store), { maxDaysWithoutTraining: config.max_days_without_training });
+    const skillGate = config.training.skill_gate;
+    this.lstm = new LstmForecaster(new ModelRegistry(store), { maxDaysWithoutTraining: config.max_days_without_training, skillGate });
+    const tiers: Forecaster[] = [new ArimaForecaster(), new TechnicalForecaster()];
+    const log = new TrainingLog(store);
+    this.fallbacks = skillGate
+      ? [...tiers.map((tier) => new SkillGatedForecaster(tier, (symbol, source) => log.fallbackSkill(symbol, source))), new BaseRateForecaster()]
+      : tiers;
     this.bars = new BarStore(store);
     this.log = new PredictionLog(store);
   }
@@ -58,7 +74,7 @@ export class Predictor {
     const useFallback = options.useFallback ?? this.config.use_fallback;
     const chain = useFallback ? [this.lstm, ...this.fallbacks] : [this.lstm];
     const forecast = await forecastWithFallback(chain, { symbol, bars, asOf });
-    const signal = gradeForecast(forecast, bars, technicalScore(bars), this.rules);
+    const signal = gradeForecast(forecast, bars, technicalScore(bars), this.rules, this.now());
     const { row, created } = await this.log.record(forecast, signal, options.predictionSet ?? LIVE_SET);
     return { forecast, signal, logged: row, created };
   }
