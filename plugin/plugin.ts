@@ -34,6 +34,7 @@ import { Predictor, type PredictOptions, type Prediction } from './signals/predi
 import { BarStore } from './store/bar-store.js';
 import type { AlertRow, ModelVersionRow, PredictionLogRow, TrainingJobRow, TrainingRunRow } from './store/entities.js';
 import { Store } from './store/store.js';
+import { skillReport, type SkillReport } from './skill/skill-report.js';
 import { plotData as buildPlotData, type PlotData } from './training/plot-data.js';
 import type { TrainOutcome, TrainingMode, TrainingProgress } from './training/trainer.js';
 import { checkTriggers, type TriggerCheck } from './triggers/trigger-check.js';
@@ -84,6 +85,8 @@ export interface LstmSignalsPlugin extends PluginInstance<Manifest> {
   alerts(options: { fire: boolean; waitForDelivery?: boolean }): Promise<{ active: AlertCandidate[]; fired: AlertRow[] }>;
   monitoringStatus(): Promise<MonitoringStatus<QueueState>>;
   calibration(predictionSet?: string): Promise<CalibrationReport>;
+  /** A symbol's skill against the baselines: at its latest training (out-of-fold, holdout) and live in a prediction set (default the configured one). */
+  skill(symbol: string, predictionSet?: string): Promise<SkillReport>;
   /** Sets a symbol's current model back to a kept version; emits `lstm:model:rolled-back`. */
   rollback(symbol: string, versionId: string): Promise<{ previous_version_id: string | null }>;
   /** The weekly run over the followed symbols: retrain where stale, predict, write the signal, status, Excel and log files. */
@@ -134,6 +137,9 @@ function rememberProgress(progress: Map<number, TrainingProgress>, jobId: number
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The host's clock, or the wall clock for a host without one. */
+const clock = (host: Host) => host.now?.() ?? new Date();
 
 export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
   const config = resolveConfig(input);
@@ -226,7 +232,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       const rt: Runtime = {
         host,
         store,
-        predictor: new Predictor(store, config),
+        predictor: new Predictor(store, config, () => clock(host)),
         queue: new InProcessTrainingQueue({
           store,
           databaseUrl: url,
@@ -307,7 +313,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
     },
 
     updateAccuracy(symbol, asOf, predictionSet) {
-      return updateAccuracy(active().store, symbol, asOf, predictionSet);
+      return updateAccuracy(active().store, symbol, asOf, predictionSet, { arimaBaseline: config.training.arima_baseline });
     },
 
     enqueueTraining(request) {
@@ -368,6 +374,10 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       return calibrationReport(active().store, predictionSet);
     },
 
+    skill(symbol, predictionSet = config.prediction_set) {
+      return skillReport(active().store, symbol, predictionSet);
+    },
+
     async rollback(symbol, versionId) {
       const rt = active();
       const previous = (await new ModelRegistry(rt.store).promote(symbol, versionId)) ?? null;
@@ -381,6 +391,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
         { store: rt.store, config, logger: rt.host.logger },
         {
           symbols: rt.followed,
+          now: clock(rt.host),
           unavailable: rt.feedErrors,
           ...options,
           onTrainingProgress: (progress) => {
@@ -398,7 +409,8 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
     getLatestSignals: () => getLatestSignals(config.weekly.output_dir),
 
     checkHealth() {
-      return checkHealth(active().store, config);
+      const rt = active();
+      return checkHealth(rt.store, config, { now: clock(rt.host) });
     },
 
     async train(command: TrainCommand) {

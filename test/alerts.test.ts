@@ -19,7 +19,6 @@ import { testDatabases, useTestStore } from './support/databases.js';
 
 const settings: AlertSettings = {
   max_days_without_training: 30,
-  min_direction_accuracy: 0.5,
   accuracy_window: 20,
   consecutive_errors: 5,
   high_error_factor: 2,
@@ -39,12 +38,18 @@ const decay = (recent_avg_error: number, triggered: boolean, threshold: number |
   n_historical_samples: 80,
 });
 
-/** `wrong` misses then `right` hits, oldest first. */
-const hits = (wrong: number, right: number): AccuracySample[] => [
-  ...Array.from({ length: wrong }, () => ({ direction_correct: false, error_magnitude: 0.01 })),
-  ...Array.from({ length: right }, () => ({ direction_correct: true, error_magnitude: 0.01 })),
-];
-const errors = (...magnitudes: number[]): AccuracySample[] => magnitudes.map((error_magnitude) => ({ direction_correct: true, error_magnitude }));
+/**
+ * Records paired with the baselines on the same sessions: `both` sessions the served signal and the majority
+ * baseline got right, `onlyServed`, `onlyBaseline`, `neither`; momentum_5 right on the first `momentum` of them.
+ */
+const paired = (both: number, onlyServed: number, onlyBaseline: number, neither: number, momentum = 0): AccuracySample[] =>
+  [
+    ...Array.from({ length: both }, () => [true, true] as const),
+    ...Array.from({ length: onlyServed }, () => [true, false] as const),
+    ...Array.from({ length: onlyBaseline }, () => [false, true] as const),
+    ...Array.from({ length: neither }, () => [false, false] as const),
+  ].map(([correct, majority], i) => ({ correct, baselines: { majority, momentum_5: i < momentum }, error_magnitude: 0.01 }));
+const errors = (...magnitudes: number[]): AccuracySample[] => magnitudes.map((error_magnitude) => ({ correct: true, baselines: null, error_magnitude }));
 
 const toRow = (alert: AlertCandidate) => ({
   alert_type: alert.alert_type,
@@ -115,22 +120,41 @@ describe('alert rules', () => {
     expect(checkAlerts({ ...quiet, days_since_training: days }, settings)).toEqual(expected);
   });
 
-  const lowAccuracy = (correct: number, accuracy: string) =>
+  const lowAccuracy = (details: { hits: number; best_baseline: string; best_baseline_hits: number; mcnemar_p: number }, message: string) =>
     one({
       alert_type: 'low_accuracy',
       severity: 'warning',
-      message: `SPX: direction accuracy ${accuracy} (${correct} of the last 20 predictions) < 50.0%`,
-      details: { direction_accuracy: correct / 20, correct, n_records: 20, min_direction_accuracy: 0.5 },
+      message,
+      // The exact binomial tail is summed in log space: equal to the fraction to ~1e-15.
+      details: { n: 20, hit_rate: details.hits / 20, best_baseline_hit_rate: details.best_baseline_hits / 20, ...details, mcnemar_p: expect.closeTo(details.mcnemar_p, 12) },
     });
 
   it.each<[string, AccuracySample[], AlertCandidate[]]>([
-    ['above the minimum: 11 of 20', hits(9, 11), []],
-    ['at the minimum: 10 of 20', hits(10, 10), []],
-    ['below the minimum: 9 of 20', hits(11, 9), lowAccuracy(9, '45.0%')],
-    ['no evidence: 19 records, none right', hits(19, 0), []],
-    ['only the last 20 count: 5 older misses do not lower 10 of 20', hits(15, 10), []],
-    ['only the last 20 count: 5 older hits do not lift 9 of 20', [...hits(0, 5), ...hits(11, 9)], lowAccuracy(9, '45.0%')],
-    ['far below: 2 of 20', hits(18, 2), lowAccuracy(2, '10.0%')],
+    ['as good as the majority baseline: 11 of 20 each', paired(9, 2, 2, 7), []],
+    ['better than the baseline', paired(9, 3, 1, 7), []],
+    // b = 2, c = 4: p = 2·P(X ≤ 2 | 6, ½) = 2·(1 + 6 + 15)/64 = 0.6875
+    [
+      'below the majority baseline: 10 of 20 against 12 of 20',
+      paired(8, 2, 4, 6),
+      lowAccuracy(
+        { hits: 10, best_baseline: 'majority', best_baseline_hits: 12, mcnemar_p: 0.6875 },
+        "SPX: hit rate 50.0% (10 of the last 20 predictions) < majority's 60.0% on the same sessions (McNemar p 0.69)",
+      ),
+    ],
+    // Not a coin: 9 of 20 is no alert when the baselines did no better on those sessions.
+    ['below 50% but level with the baselines: 9 of 20 each', paired(9, 0, 0, 11), []],
+    // The best of the baselines counts: momentum right on the first 15 (b = 0, c = 6: p = 2·(1/64) = 0.03125).
+    [
+      'the best baseline is the yardstick',
+      paired(9, 0, 0, 11, 15),
+      lowAccuracy(
+        { hits: 9, best_baseline: 'momentum_5', best_baseline_hits: 15, mcnemar_p: 0.03125 },
+        "SPX: hit rate 45.0% (9 of the last 20 predictions) < momentum_5's 75.0% on the same sessions (McNemar p 0.031)",
+      ),
+    ],
+    ['no evidence: 19 records', paired(0, 0, 10, 9), []],
+    ['records written before baselines were kept: no comparison', errors(...Array<number>(20).fill(0.01)).map((r) => ({ ...r, correct: false })), []],
+    ['only the last 20 count', [...paired(0, 0, 5, 0), ...paired(9, 2, 2, 7)], []],
   ])('low_accuracy: %s', (_, records, expected) => {
     expect(checkAlerts({ ...quiet, recent_accuracy: records }, settings)).toEqual(expected);
   });
@@ -177,7 +201,7 @@ describe('alert rules', () => {
       as_of: '2024-03-28',
       decay: decay(0.03, true),
       days_since_training: null,
-      recent_accuracy: hits(20, 0).map((r) => ({ ...r, error_magnitude: 0.05 })),
+      recent_accuracy: paired(0, 0, 20, 0).map((r) => ({ ...r, error_magnitude: 0.05 })),
       training_failures: 5,
     };
     expect(checkAlerts(input, settings).map((a) => [a.dedupe_key, a.severity])).toEqual([

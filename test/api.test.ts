@@ -288,6 +288,20 @@ describe.each(testDatabases)('the HTTP API over real HTTP on $name', (db) => {
     expect(Object.keys(body.symbols)).toEqual(['SPX']);
   });
 
+  it('GET /skill: the training’s and the live skill against the baselines, as the plugin reports it', async () => {
+    const { status, body } = await call('GET', '/skill?symbol=SPX');
+    expect(status).toBe(200);
+    expect(body).toEqual(json(await plugin.skill('SPX')));
+    // The three backfilled predictions, beside the four baselines kept (ARIMA is off in the toy settings) on the same sessions.
+    expect(body.live).toMatchObject({ prediction_set: 'live', symbol: 'SPX', records: 3, without_baselines: 0, served: { n: 3, sample: 'served' } });
+    expect(body.live.served.baselines.map((b: { name: string; n: number }) => [b.name, b.n])).toEqual([['majority', 3], ['momentum_5', 3], ['mean_reversion_20', 3], ['technical', 3]]);
+    expect(body.training).toMatchObject({ version_id: v1, deployed: true, skill: { holdout: { sample: 'holdout', n: 20 }, gate: { enabled: false } } });
+    expect(body.current).toMatchObject({ measured_version_id: v1, sample: 'holdout', n: 20 });
+    expect((await call('GET', '/skill?symbol=SPX&set=bt-none')).body.live).toMatchObject({ prediction_set: 'bt-none', records: 0, served: null });
+    expect(await call('GET', '/skill?symbol=NOPE')).toEqual({ status: 404, body: { error: 'NOPE: no stored bars' } });
+    expect((await call('GET', '/skill')).status).toBe(400);
+  });
+
   it('GET /monitoring: status per symbol', async () => {
     const withoutClock = (status: { generated_at?: string; symbols: Array<{ decay: { detected_at?: string } }> }) => {
       delete status.generated_at;
@@ -316,8 +330,9 @@ describe.each(testDatabases)('the HTTP API over real HTTP on $name', (db) => {
       threshold: null,
       n_recent_samples: 1,
       n_historical_samples: 2,
+      baseline: expect.objectContaining({ n: 1, mcnemar_p: 1 }),
       detected_at: expect.any(String),
-      reason: 'not enough accuracy records: 1/1 recent, 2/20 earlier',
+      reason: expect.stringMatching(/^error rule: 2\/20 earlier records, no history yet; hit rate [01]\/1 not significantly below \w+'s [01]\/1 on the same sessions \(McNemar p 1\.0, alpha 0\.05\)$/),
     });
     expect(await plugin.store!.repos.performanceCheck.find()).toEqual([expect.objectContaining({ symbol: 'SPX', triggered: false, multiplier: 2, n_recent_samples: 1, n_historical_samples: 2 })]);
   });
@@ -406,7 +421,7 @@ describe.each(testDatabases)('the HTTP API over real HTTP on $name', (db) => {
       sessions: sessions.filter((d) => d >= '2019-11-01').length,
       created_at: expect.any(String),
     });
-    expect(body.replays).toEqual({ 'lstm-swing': json({ reports: replay.reports, direction_accuracy: replay.direction_accuracy, calibration: replay.calibration }) });
+    expect(body.replays).toEqual({ 'lstm-swing': json({ reports: replay.reports, direction_accuracy: replay.direction_accuracy, calibration: replay.calibration, skill: replay.skill }) });
     expect(await call('GET', '/backtests/bt-none')).toEqual({ status: 404, body: { error: `no backtest bt-none in ${backtestsDir}` } });
   });
 });

@@ -20,7 +20,7 @@ describe('forecasting with fallback on the real S&P data', () => {
     store = await Store.open({ url: 'sqlite::memory:' });
     bars = await spxBars();
     await new BarStore(store).ingest(bars);
-    config = resolveConfig({ training: { fast_params: { lr: 0.003, hidden: 8, epochs: 2 }, batch_size: 64, importance_repeats: 0 } });
+    config = resolveConfig({ training: { fast_params: { lr: 0.003, hidden: 8, epochs: 2 }, batch_size: 64, importance_repeats: 0, skill_gate: false, arima_baseline: false } });
     const outcome = await new Trainer(store).train({
       symbol: 'SPX', bars, mode: 'fast', trigger: 'manual', start: '2011-06-01', end: '2015-06-30',
       featureNames: config.feature_names, settings: config.training,

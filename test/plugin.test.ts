@@ -120,7 +120,7 @@ describe('training through the plugin', () => {
     const host = new StandaloneHost({ source: new CsvBarSource(spxFolder(700), { strict: false }), logger: quiet });
     const plugin = createPlugin({
       db_url: 'sqlite::memory:',
-      training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0, holdout_sessions: 20 },
+      training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0, skill_gate: false, arima_baseline: false, holdout_sessions: 20 },
     });
     const events: Array<[string, Record<string, unknown>]> = [];
     for (const name of EMITTED_EVENTS.filter((e) => e.startsWith('lstm:training') || e.startsWith('lstm:model'))) {

@@ -6,7 +6,7 @@ import { BarStore } from '../plugin/store/bar-store.js';
 import { describeMysql, testDatabases, createScratchMysqlDatabase, useTestStore } from './support/databases.js';
 
 const ALL_TABLES = Object.values(TABLES).sort();
-const MIGRATIONS = ['InitialSchema1763700000000', 'RuntimeTables1763800000000', 'Backtests1763900000000'];
+const MIGRATIONS = ['InitialSchema1763700000000', 'RuntimeTables1763800000000', 'Backtests1763900000000', 'LiveSkill1764000000000'];
 
 async function tablesIn(store: Store): Promise<string[]> {
   const runner = store.dataSource.createQueryRunner();
@@ -31,6 +31,12 @@ describe.each(testDatabases)('store on $name', (db) => {
   });
 
   it('migrates down to nothing and up again', async () => {
+    const accuracyColumns = async () => (await testStore().dataSource.createQueryRunner().getTable('lstm_accuracy_record'))!.columns.map((c) => c.name);
+    expect(await accuracyColumns()).toEqual(expect.arrayContaining(['baselines_json', 'levels_covered']));
+    expect(await testStore().revertLast()).toBe('LiveSkill1764000000000');
+    expect(await accuracyColumns()).not.toContain('baselines_json');
+    expect(await accuracyColumns()).not.toContain('levels_covered');
+    expect(await tablesIn(testStore())).toEqual(ALL_TABLES);
     expect(await testStore().revertLast()).toBe('Backtests1763900000000');
     expect(await testStore().revertLast()).toBe('RuntimeTables1763800000000');
     expect(await tablesIn(testStore())).toEqual(ALL_TABLES.filter((t) => !['lstm_backtest', 'lstm_training_lock', 'lstm_training_job', 'lstm_performance_check', 'lstm_trigger_decision'].includes(t)));
@@ -95,9 +101,12 @@ describe.each(testDatabases)('store on $name', (db) => {
       prediction_id: prediction.id, prediction_set: 'live', symbol: 'SPX', predict_date: '2024-03-28', actual_date: '2024-04-05',
       predicted_direction: 1, actual_direction: 0, predicted_magnitude: 0.0123, actual_magnitude: -0.0098,
       error_magnitude: 0.0221, direction_correct: false, model_version_id: 'SPX_20240328T211542_ab12', source: 'lstm',
+      baselines_json: { majority: { prob_up: 0.58, direction: 1, expected_return: 0.004 }, arima: { prob_up: 0.58, direction: 1, expected_return: 0.004, answered: false } },
+      levels_covered: true,
     });
     expect(await repos.accuracyRecord.findOneByOrFail({ id: accuracy.id })).toMatchObject({
-      actual_date: '2024-04-05', actual_magnitude: -0.0098, error_magnitude: 0.0221, direction_correct: false,
+      actual_date: '2024-04-05', actual_magnitude: -0.0098, error_magnitude: 0.0221, direction_correct: false, levels_covered: true,
+      baselines_json: { majority: { prob_up: 0.58, direction: 1, expected_return: 0.004 }, arima: { answered: false } },
     });
 
     const failure = await repos.trainingFailure.save({ symbol: 'SPX', training_type: 'fast', trigger_type: 'manual', error_message: 'SPX: only 40 sessions' });

@@ -13,7 +13,7 @@ import { testDatabases, type TestDatabase } from './support/databases.js';
 import { spxBars } from './support/spx.js';
 
 /** The real procedure, shrunk to a few seconds a training. */
-const config = resolveConfig({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0, holdout_sessions: 20, batch_size: 128 } });
+const config = resolveConfig({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0, skill_gate: false, arima_baseline: false, holdout_sessions: 20, batch_size: 128 } });
 const SESSIONS = 500;
 const CLOSED = 'the training queue was closed before the job started';
 

@@ -3,8 +3,10 @@
  * (sessions, not calendar days), its outcome is known and an accuracy record is written. Predictions
  * whose future has not happened yet stay pending; running it again writes nothing twice.
  */
-import { TradingCalendar } from '../calendar.js';
-import type { AccuracyRecordRow, PredictionLogRow } from '../store/entities.js';
+import type { DailyBar } from '../bar.js';
+import type { Signal } from '../signals/signal.js';
+import { baselinesAt } from '../skill/baselines.js';
+import type { AccuracyRecordRow, BaselineForecasts, PredictionLogRow } from '../store/entities.js';
 import { BarStore } from '../store/bar-store.js';
 import type { Store } from '../store/store.js';
 import { FORECAST_DAYS } from '../training/constants.js';
@@ -19,7 +21,13 @@ export interface BackfillResult {
 
 type NewRecord = Omit<AccuracyRecordRow, 'id' | 'created_at'>;
 
-export function accuracyRecord(prediction: PredictionLogRow, actualDate: string, predictClose: number, actualClose: number): NewRecord {
+/** Whether the close lay between the signal's levels, when they came with a stated coverage (conformal). */
+function levelsCovered(signal: Partial<Signal> | null, actualClose: number): boolean | null {
+  if (!signal?.levels_coverage || signal.stop_loss === undefined || signal.take_profit === undefined) return null;
+  return actualClose >= Math.min(signal.stop_loss, signal.take_profit) && actualClose <= Math.max(signal.stop_loss, signal.take_profit);
+}
+
+export function accuracyRecord(prediction: PredictionLogRow, actualDate: string, predictClose: number, actualClose: number, baselines: BaselineForecasts | null): NewRecord {
   const actualMagnitude = actualClose / predictClose - 1;
   const actualDirection = actualClose > predictClose ? 1 : 0;
   return {
@@ -36,11 +44,22 @@ export function accuracyRecord(prediction: PredictionLogRow, actualDate: string,
     direction_correct: prediction.direction === actualDirection,
     model_version_id: prediction.model_version_id,
     source: prediction.source,
+    baselines_json: baselines,
+    levels_covered: levelsCovered(prediction.signal_json as Partial<Signal> | null, actualClose),
   };
 }
 
-/** `update_accuracy(symbol, as_of)`: uses only bars dated up to `asOf` (default: every stored bar). */
-export async function updateAccuracy(store: Store, symbol: string, asOf?: string, predictionSet = LIVE_SET): Promise<BackfillResult> {
+/**
+ * `update_accuracy(symbol, as_of)`: uses only bars dated up to `asOf` (default: every stored bar). Each record
+ * also keeps what the baselines said at the prediction's session, from the bars up to it.
+ */
+export async function updateAccuracy(
+  store: Store,
+  symbol: string,
+  asOf?: string,
+  predictionSet = LIVE_SET,
+  options: { arimaBaseline: boolean } = { arimaBaseline: true },
+): Promise<BackfillResult> {
   const open: PredictionLogRow[] = await store.repos.predictionLog
     .createQueryBuilder('p')
     .where('p.symbol = :symbol AND p.prediction_set = :set', { symbol, set: predictionSet })
@@ -49,18 +68,19 @@ export async function updateAccuracy(store: Store, symbol: string, asOf?: string
     .getMany();
   if (open.length === 0) return { symbol, written: [], pending: 0 };
 
-  const bars = await new BarStore(store).load(symbol, { from: open[0]!.predict_date, ...(asOf && { to: asOf }) });
-  const calendar = TradingCalendar.fromBars(bars);
-  const close = new Map(bars.map((b) => [b.date, b.close]));
+  // The history before the first open prediction too: the baselines learn from it.
+  const bars: DailyBar[] = await new BarStore(store).load(symbol, asOf ? { to: asOf } : {});
+  const index = new Map(bars.map((b, i) => [b.date, i]));
   const due: NewRecord[] = [];
   let pending = 0;
   for (const prediction of open) {
-    const actualDate = calendar.has(prediction.predict_date) ? calendar.offset(prediction.predict_date, FORECAST_DAYS) : undefined;
-    if (!actualDate) {
+    const t = index.get(prediction.predict_date);
+    const later = t === undefined ? undefined : bars[t + FORECAST_DAYS];
+    if (t === undefined || !later) {
       pending++;
       continue;
     }
-    due.push(accuracyRecord(prediction, actualDate, close.get(prediction.predict_date)!, close.get(actualDate)!));
+    due.push(accuracyRecord(prediction, later.date, bars[t]!.close, later.close, await baselinesAt(bars, t, { arima: options.arimaBaseline })));
   }
   if (due.length > 0) {
     // One transaction; the unique prediction_id makes a concurrent second backfill fail instead of duplicating.

@@ -1,8 +1,8 @@
-/** Monitoring over HTTP: status, the decay check, alerts, the training triggers. */
+/** Monitoring over HTTP: status, skill against the baselines, the decay check, alerts, the training triggers. */
 import type { Route } from '../host.js';
 import type { LstmSignalsPlugin } from '../plugin.js';
 import { apiRoute, requireSymbol } from './route.js';
-import { FLAG, inputOf, SYMBOL } from './schemas.js';
+import { FLAG, inputOf, NAME, SYMBOL } from './schemas.js';
 
 export function monitoringRoutes(plugin: LstmSignalsPlugin): Route[] {
   return [
@@ -11,6 +11,16 @@ export function monitoringRoutes(plugin: LstmSignalsPlugin): Route[] {
       path: '/monitoring',
       access: 'public',
       handler: () => plugin.monitoringStatus(),
+    }),
+    apiRoute<{ symbol: string; set?: string }>({
+      method: 'GET',
+      path: '/skill',
+      access: 'public',
+      input: inputOf({ symbol: SYMBOL, set: NAME }, ['symbol']),
+      async handler({ symbol, set }) {
+        await requireSymbol(plugin, symbol);
+        return plugin.skill(symbol, set);
+      },
     }),
     apiRoute<{ symbol: string; threshold?: number; n_recent?: number; log: boolean }>({
       method: 'GET',

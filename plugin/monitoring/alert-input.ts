@@ -5,6 +5,7 @@ import { ModelRegistry } from '../registry/model-registry.js';
 import { TrainingLog } from '../registry/training-log.js';
 import type { Store } from '../store/store.js';
 import { accuracyRecordsNeeded, alertSettingsFromConfig, checkAlerts, type AlertCandidate, type AlertInput } from './alert-rules.js';
+import { baselineHits } from './baseline-comparison.js';
 import type { DecayResult } from './decay.js';
 
 export async function gatherAlertInput(store: Store, config: PluginConfig, symbol: string, asOf: string, decay: DecayResult): Promise<AlertInput> {
@@ -20,7 +21,7 @@ export async function gatherAlertInput(store: Store, config: PluginConfig, symbo
     as_of: asOf,
     decay,
     days_since_training: health.age_days,
-    recent_accuracy: latest.reverse().map((r) => ({ direction_correct: r.direction_correct, error_magnitude: r.error_magnitude })),
+    recent_accuracy: latest.reverse().map((r) => ({ correct: r.direction_correct, baselines: baselineHits(r.baselines_json, r.actual_direction), error_magnitude: r.error_magnitude })),
     training_failures: await new TrainingLog(store).countFailuresSince(symbol, (await registry.current(symbol))?.training_time),
   };
 }

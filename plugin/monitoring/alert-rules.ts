@@ -6,11 +6,12 @@
  * |------------------------|----------------------------------------------------------------------------|-----------------------------------|
  * | performance_decay      | the symbol's decay check triggered                                         | warning                           |
  * | no_recent_training     | no model, or its data ends more than max_days_without_training days before as_of | critical without a model, else warning |
- * | low_accuracy           | direction accuracy of the last accuracy_window records < min_direction_accuracy (needs that many records) | warning |
+ * | low_accuracy           | hit rate of the last accuracy_window records < the best naive baseline's on the same sessions (needs that many records, with baselines) | warning |
  * | consecutive_high_error | the last consecutive_errors records all have error > high_error_factor × the decay baseline | warning |
  * | training_failure_count | ≥ max_training_failures failures since the last successful training        | critical                          |
  */
 import type { AlertsConfig, PluginConfig } from '../config.js';
+import { compareWithBestBaseline, type ScoredHit } from './baseline-comparison.js';
 import type { DecayResult } from './decay.js';
 
 export type AlertType = 'performance_decay' | 'no_recent_training' | 'low_accuracy' | 'consecutive_high_error' | 'training_failure_count';
@@ -33,8 +34,7 @@ export type DecaySummary = Pick<
   'triggered' | 'recent_avg_error' | 'historical_avg_error' | 'threshold' | 'n_recent_samples' | 'n_historical_samples'
 >;
 
-export interface AccuracySample {
-  direction_correct: boolean;
+export interface AccuracySample extends ScoredHit {
   error_magnitude: number;
 }
 
@@ -53,13 +53,12 @@ export interface AlertInput {
   training_failures: number;
 }
 
-export type AlertSettings = Pick<PluginConfig, 'max_days_without_training' | 'min_direction_accuracy'> &
+export type AlertSettings = Pick<PluginConfig, 'max_days_without_training'> &
   Pick<AlertsConfig, 'accuracy_window' | 'consecutive_errors' | 'high_error_factor' | 'max_training_failures'>;
 
 export function alertSettingsFromConfig(config: PluginConfig): AlertSettings {
   const { accuracy_window, consecutive_errors, high_error_factor, max_training_failures } = config.alerts;
-  const { max_days_without_training, min_direction_accuracy } = config;
-  return { max_days_without_training, min_direction_accuracy, accuracy_window, consecutive_errors, high_error_factor, max_training_failures };
+  return { max_days_without_training: config.max_days_without_training, accuracy_window, consecutive_errors, high_error_factor, max_training_failures };
 }
 
 /** How many of the latest accuracy records `recent_accuracy` must carry for every rule to see its window. */
@@ -96,16 +95,17 @@ const RULES: Record<AlertType, Rule> = {
     };
   },
 
-  low_accuracy({ symbol, recent_accuracy }, { accuracy_window, min_direction_accuracy }) {
-    // Fewer records than the window is no evidence either way.
+  low_accuracy({ symbol, recent_accuracy }, { accuracy_window }) {
+    // Fewer records than the window (or records without their baselines) is no evidence either way.
     if (recent_accuracy.length < accuracy_window) return null;
-    const correct = recent_accuracy.slice(-accuracy_window).filter((r) => r.direction_correct).length;
-    const accuracy = correct / accuracy_window;
-    if (accuracy >= min_direction_accuracy) return null;
+    const c = compareWithBestBaseline(recent_accuracy.slice(-accuracy_window));
+    if (!c || c.hit_rate >= c.best_baseline_hit_rate) return null;
     return {
       severity: 'warning',
-      message: `${symbol}: direction accuracy ${percent(accuracy, 1)} (${correct} of the last ${accuracy_window} predictions) < ${percent(min_direction_accuracy, 1)}`,
-      details: { direction_accuracy: accuracy, correct, n_records: accuracy_window, min_direction_accuracy },
+      message:
+        `${symbol}: hit rate ${percent(c.hit_rate, 1)} (${c.hits} of the last ${c.n} predictions) < ${c.best_baseline}'s ` +
+        `${percent(c.best_baseline_hit_rate, 1)} on the same sessions (McNemar p ${c.mcnemar_p.toPrecision(2)})`,
+      details: { ...c },
     };
   },
 

@@ -1,7 +1,8 @@
 /**
  * Calibration: how often the signals were right, per confidence level and per grade, per symbol and
  * overall. This is what makes "confidence 4" mean something: a level is honest when its realised hit
- * rate rises with the level.
+ * rate rises with the level. Each bucket shows its Wilson interval and, beside it, the share of its sessions that
+ * rose (the hit rate of always answering "up" there).
  * - by confidence: a hit is a correct direction (prob_up > 0.5 ↔ the price was up FORECAST_DAYS later);
  * - by grade: BUY/STRONG_BUY hit when the price rose, SELL/STRONG_SELL when it fell; HOLD, which takes
  *   no side, counts the forecast's direction like the confidence table does.
@@ -9,11 +10,16 @@
 import type { Grade } from '../signals/signal.js';
 import { LIVE_SET } from '../signals/prediction-log.js';
 import type { Store } from '../store/store.js';
+import { wilsonInterval, type Interval } from '../skill/stats.js';
 
 export interface CalibrationBucket {
   n: number;
   hits: number;
   hit_rate: number | null;
+  /** Wilson 95% interval of the hit rate. */
+  hit_rate_interval: Interval;
+  /** Share of these sessions that rose: what always answering "up" would have hit on them. */
+  up_rate: number | null;
   mean_actual_return: number | null;
 }
 
@@ -53,6 +59,8 @@ function bucket(outcomes: readonly Outcome[], hit: (o: Outcome) => boolean): Cal
     n,
     hits,
     hit_rate: n ? hits / n : null,
+    hit_rate_interval: wilsonInterval(hits, n),
+    up_rate: n ? outcomes.filter((o) => o.actual_direction === 1).length / n : null,
     mean_actual_return: n ? outcomes.reduce((sum, o) => sum + o.actual_magnitude, 0) / n : null,
   };
 }

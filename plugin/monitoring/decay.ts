@@ -1,23 +1,29 @@
 /**
- * Performance decay: the mean error_magnitude of the last `nRecent` accuracy records against the mean of
- * every record before them (the baseline excludes the recent window, so a decay cannot raise its own bar).
- * Triggered when recent > historical × multiplier, and only when every recent record scores a prediction made
- * after the last decay retraining was decided: the retrained model is judged on its own predictions, not
- * retrained again, session after session, for the errors of the model it replaced.
+ * Performance decay, on the last `nRecent` accuracy records. Two rules, either fires:
+ * - error: their mean error_magnitude > multiplier × the mean of every record before them (the history
+ *   excludes the recent window, so a decay cannot raise its own bar; needs `minHistorical` earlier records);
+ * - baseline: their hit rate is significantly below the best naive baseline's on the same sessions (exact
+ *   McNemar, two-sided at `alpha`): the forecasts have become worse than a rule of thumb.
+ * Triggered only when every recent record scores a prediction made after the last decay retraining was
+ * decided: the retrained model is judged on its own predictions, not retrained again, session after
+ * session, for the errors of the model it replaced.
  */
 import type { Store } from '../store/store.js';
 import { LIVE_SET } from '../signals/prediction-log.js';
+import { baselineHits, compareWithBestBaseline, type BaselineComparison, type ScoredHit } from './baseline-comparison.js';
 
 export interface DecaySettings {
   /** The prediction set whose accuracy records are judged. */
   predictionSet: string;
   nRecent: number;
   multiplier: number;
-  /** Fewer earlier records than this is no baseline: not triggered, and the result says so. */
+  /** Fewer earlier records than this is no history for the error rule. */
   minHistorical: number;
+  /** Significance level of the baseline rule. */
+  alpha: number;
 }
 
-export const DEFAULT_DECAY: DecaySettings = { predictionSet: LIVE_SET, nRecent: 20, multiplier: 1.5, minHistorical: 20 };
+export const DEFAULT_DECAY: DecaySettings = { predictionSet: LIVE_SET, nRecent: 20, multiplier: 1.5, minHistorical: 20, alpha: 0.05 };
 
 export interface DecayResult {
   triggered: boolean;
@@ -26,12 +32,14 @@ export interface DecayResult {
   threshold: number | null;
   n_recent_samples: number;
   n_historical_samples: number;
+  /** The recent window beside its best baseline; null while the window is short or lacks baselines. */
+  baseline: BaselineComparison | null;
   detected_at: string;
   reason: string;
 }
 
-/** One accuracy record as the check sees it: its error and the session the prediction was made on. */
-export interface ScoredPrediction {
+/** One accuracy record as the check sees it: its error, its hits, and the session the prediction was made on. */
+export interface ScoredPrediction extends ScoredHit {
   error: number;
   predictDate: string;
 }
@@ -49,35 +57,46 @@ export function detectDecay(
   at = new Date(),
 ): DecayResult {
   const errors = records.map((r) => r.error);
+  const window = records.slice(-settings.nRecent);
   const recent = errors.slice(-settings.nRecent);
   const historical = errors.slice(0, Math.max(0, errors.length - settings.nRecent));
-  const base = { n_recent_samples: recent.length, n_historical_samples: historical.length, detected_at: at.toISOString() };
-  if (recent.length < settings.nRecent || historical.length < settings.minHistorical) {
-    return {
-      triggered: false,
-      recent_avg_error: recent.length ? mean(recent) : null,
-      historical_avg_error: historical.length ? mean(historical) : null,
-      threshold: null,
-      ...base,
-      reason: `not enough accuracy records: ${recent.length}/${settings.nRecent} recent, ${historical.length}/${settings.minHistorical} earlier`,
-    };
+  const full = recent.length === settings.nRecent;
+  const baseline = full ? compareWithBestBaseline(window) : null;
+  const base = { n_recent_samples: recent.length, n_historical_samples: historical.length, baseline, detected_at: at.toISOString() };
+  const recentAvg = recent.length ? mean(recent) : null;
+  const historicalAvg = historical.length ? mean(historical) : null;
+  if (!full) {
+    return { triggered: false, recent_avg_error: recentAvg, historical_avg_error: historicalAvg, threshold: null, ...base, reason: `not enough accuracy records: ${recent.length}/${settings.nRecent} recent` };
   }
-  const recentAvg = mean(recent);
-  const historicalAvg = mean(historical);
-  const threshold = historicalAvg * settings.multiplier;
-  const above = recentAvg > threshold;
-  const comparison = `recent mean error ${recentAvg.toPrecision(4)} ${above ? '>' : '≤'} ${settings.multiplier} × historical ${historicalAvg.toPrecision(4)} = ${threshold.toPrecision(4)}`;
-  const since = records.slice(-settings.nRecent).filter((r) => retrainedAt === undefined || r.predictDate > retrainedAt).length;
+  const findings: string[] = [];
+  let fired = false;
+  const threshold = historical.length >= settings.minHistorical ? historicalAvg! * settings.multiplier : null;
+  if (threshold === null) {
+    findings.push(`error rule: ${historical.length}/${settings.minHistorical} earlier records, no history yet`);
+  } else {
+    const above = recentAvg! > threshold;
+    fired ||= above;
+    findings.push(`recent mean error ${recentAvg!.toPrecision(4)} ${above ? '>' : '≤'} ${settings.multiplier} × historical ${historicalAvg!.toPrecision(4)} = ${threshold.toPrecision(4)}`);
+  }
+  if (baseline) {
+    const below = baseline.hit_rate < baseline.best_baseline_hit_rate && baseline.mcnemar_p < settings.alpha;
+    fired ||= below;
+    findings.push(
+      `hit rate ${baseline.hits}/${baseline.n} ${below ? 'significantly below' : 'not significantly below'} ${baseline.best_baseline}'s ` +
+        `${baseline.best_baseline_hits}/${baseline.n} on the same sessions (McNemar p ${baseline.mcnemar_p.toPrecision(2)}, alpha ${settings.alpha})`,
+    );
+  }
+  const since = window.filter((r) => retrainedAt === undefined || r.predictDate > retrainedAt).length;
   const judged = since === settings.nRecent;
   return {
-    triggered: above && judged,
+    triggered: fired && judged,
     recent_avg_error: recentAvg,
     historical_avg_error: historicalAvg,
     threshold,
     ...base,
-    reason: judged || !above
-      ? comparison
-      : `${comparison}, but only ${since} of the ${settings.nRecent} recent records score predictions made after the decay retraining of ${retrainedAt}: not triggered until all are`,
+    reason:
+      findings.join('; ') +
+      (fired && !judged ? `; but only ${since} of the ${settings.nRecent} recent records score predictions made after the decay retraining of ${retrainedAt}: not triggered until all are` : ''),
   };
 }
 
@@ -86,13 +105,18 @@ export async function checkDecay(store: Store, symbol: string, settings: DecaySe
   const records = await store.repos.accuracyRecord.find({
     where: { symbol, prediction_set: settings.predictionSet },
     order: { actual_date: 'ASC', id: 'ASC' },
-    select: { error_magnitude: true, predict_date: true },
+    select: { error_magnitude: true, predict_date: true, direction_correct: true, actual_direction: true, baselines_json: true },
   });
   const lastRetraining = await store.repos.triggerDecision.findOne({
     where: { symbol, trigger_type: 'performance_decay' },
     order: { session: 'DESC' },
   });
-  const scored = records.map((r) => ({ error: r.error_magnitude, predictDate: r.predict_date }));
+  const scored = records.map((r) => ({
+    error: r.error_magnitude,
+    predictDate: r.predict_date,
+    correct: r.direction_correct,
+    baselines: baselineHits(r.baselines_json, r.actual_direction),
+  }));
   const result = detectDecay(scored, lastRetraining?.session, settings, options.at);
   if (options.log) {
     await store.repos.performanceCheck.save({

@@ -41,7 +41,7 @@ export interface MonitoringStatus<Queue = unknown> {
 }
 
 export function decaySettings(config: PluginConfig): DecaySettings {
-  return { predictionSet: config.prediction_set, nRecent: 20, multiplier: config.performance_decay_multiplier, minHistorical: 20 };
+  return { predictionSet: config.prediction_set, nRecent: 20, multiplier: config.performance_decay_multiplier, minHistorical: 20, alpha: config.training.skill_alpha };
 }
 
 export async function monitoringStatus<Queue>(store: Store, config: PluginConfig, queue: Queue | null = null): Promise<MonitoringStatus<Queue>> {

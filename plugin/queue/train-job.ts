@@ -30,6 +30,8 @@ export async function trainJob(
     bars: await new BarStore(store).load(request.symbol),
     featureNames: config.feature_names,
     settings: config.training,
+    predictionSet: config.prediction_set,
+    levelCoverage: config.signals.level_coverage,
     onProgress: hooks.onProgress,
   });
   return { outcome, summary: summarizeTraining(outcome, previous) };

@@ -1,5 +1,6 @@
 /** The record of every training attempt: runs (deployed or not) and failures. */
-import { MoreThan } from 'typeorm';
+import { In, MoreThan } from 'typeorm';
+import type { ModelSkill } from '../skill/model-skill.js';
 import type { TrainingFailureRow, TrainingRunRow } from '../store/entities.js';
 import type { Store } from '../store/store.js';
 
@@ -29,6 +30,12 @@ export class TrainingLog {
       order: { created_at: 'DESC', id: 'DESC' },
       take: options.limit ?? 50,
     });
+  }
+
+  /** A fallback tier's skill on the symbol's latest holdout (full and fast trainings measure it), if any run measured it. */
+  async fallbackSkill(symbol: string, tier: string): Promise<ModelSkill | undefined> {
+    const run = await this.store.repos.trainingRun.findOne({ where: { symbol, training_type: In(['full', 'fast']) }, order: { id: 'DESC' } });
+    return (run?.metrics_json?.skill as { fallbacks?: Record<string, ModelSkill> } | undefined)?.fallbacks?.[tier];
   }
 
   /** Failures recorded after `since` (the current model's training time), or all of the symbol's when there is none. */

@@ -64,7 +64,7 @@ async function processSymbol(deps: SessionRunnerDeps, symbol: string, session: s
   const prediction = await deps.predictor.predictFromBars(symbol, bars, { predictionSet: deps.predictionSet });
   deps.announce(prediction);
   report.signal = prediction.signal;
-  report.backfilled = (await updateAccuracy(store, symbol, session, deps.predictionSet)).written.length;
+  report.backfilled = (await updateAccuracy(store, symbol, session, deps.predictionSet, { arimaBaseline: config.training.arima_baseline })).written.length;
 
   const check = await checkTriggers(store, config, symbol, { session, nextSession, record: config.triggers.enabled });
   if (config.triggers.enabled && check.trigger && check.mode && check.recorded) {

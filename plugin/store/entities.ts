@@ -6,6 +6,7 @@
  */
 import { EntitySchema } from 'typeorm';
 import type { DailyBar } from '../bar.js';
+import type { PointForecast } from '../skill/baselines.js';
 import { columnTypes, jsonTransformer, type Dialect } from './dialect.js';
 
 /** A stored bar is exactly a validated daily bar. */
@@ -82,8 +83,15 @@ export interface AccuracyRecordRow {
   direction_correct: boolean;
   model_version_id: string;
   source: string;
+  /** What each naive baseline said at predict_date (from the bars up to it); null on records written before baselines were kept. */
+  baselines_json: BaselineForecasts | null;
+  /** Whether the close at actual_date lay between the signal's conformal levels; null when its levels had no stated coverage. */
+  levels_covered: boolean | null;
   created_at: Date;
 }
+
+/** Per baseline, its forecast at the session; ARIMA's says whether ARIMA answered or the majority stood in. */
+export type BaselineForecasts = Record<string, PointForecast & { answered?: boolean }>;
 
 export interface TrainingFailureRow {
   id: number;
@@ -330,6 +338,8 @@ export function buildEntities(dialect: Dialect) {
       direction_correct: { type: 'boolean' },
       model_version_id: versionId,
       source: { type: 'varchar', length: 16 },
+      baselines_json: json(true),
+      levels_covered: { type: 'boolean', nullable: true },
       created_at: createdAt,
     },
     foreignKeys: [

@@ -3,6 +3,7 @@
  * and — when asked to run — the decision recorded once per symbol and session. The unique (symbol,
  * session) row is what keeps two processes from both training a symbol for the same session.
  */
+import { In } from 'typeorm';
 import { TradingCalendar } from '../calendar.js';
 import type { PluginConfig } from '../config.js';
 import { checkDecay, type DecayResult } from '../monitoring/decay.js';
@@ -39,6 +40,7 @@ export async function checkTriggers(
     calendarCandidates: calendarTriggers(calendar, session, options.nextSession),
     decayTriggered: decay.triggered,
     hasModel: (await new ModelRegistry(store).currentVersionId(symbol)) !== undefined,
+    lastTrainedThrough: (await store.repos.trainingRun.findOne({ where: { symbol, training_type: In(['full', 'fast']) }, order: { id: 'DESC' } }))?.data_end ?? undefined,
     alreadyDecided: previous !== null,
     fullMode: config.triggers.full_mode,
   });

@@ -1,6 +1,7 @@
 /**
  * Which training a session close asks for, on the bar calendar only (never the wall clock):
- * - weekly: the last session of the week (Friday, or the session before a Friday holiday) → incremental;
+ * - weekly: the last session of the week (Friday, or the session before a Friday holiday) → incremental (a full
+ *   training without a model, at most once a month);
  * - monthly: the last session of the month → full;
  * - quarterly: the last session of Mar/Jun/Sep/Dec → full;
  * - performance_decay: recent mean error > historical mean × multiplier → full.
@@ -36,6 +37,8 @@ export interface TriggerInput {
   calendarCandidates: readonly TriggerType[];
   decayTriggered: boolean;
   hasModel: boolean;
+  /** Last session of the data of the symbol's latest full or fast training, deployed or not (none: never trained). */
+  lastTrainedThrough?: string;
   /** A training for this symbol was already decided this session (by this or another process). */
   alreadyDecided: boolean;
   /** Mode of the full trainings (monthly, quarterly, decay): 'full' as the original, or 'fast'. */
@@ -53,10 +56,19 @@ export function decideTrigger(input: TriggerInput): TriggerDecision {
   const others = candidates.slice(1);
   const outranks = others.length ? ` (outranks ${others.join(', ')})` : '';
   if (trigger === 'weekly') {
-    // Fine-tuning needs something to fine-tune: a symbol without a model gets its first full training.
-    return input.hasModel
-      ? { trigger, mode: 'incremental', reason: `weekly: last session of the week ${input.session}${outranks}`, candidates }
-      : { trigger, mode: input.fullMode, reason: `weekly on ${input.session}, but no model to fine-tune: ${input.fullMode} training instead`, candidates };
+    if (input.hasModel) return { trigger, mode: 'incremental', reason: `weekly: last session of the week ${input.session}${outranks}`, candidates };
+    // Fine-tuning needs something to fine-tune: a symbol without a model gets a full training — once a month: a
+    // candidate refused this month (the skill gate) is not tried again every week on nearly the same data.
+    const tried = input.lastTrainedThrough;
+    if (tried && tried.slice(0, 7) === input.session.slice(0, 7)) {
+      return {
+        trigger: null,
+        mode: null,
+        reason: `weekly on ${input.session}: no model to fine-tune, and this month's training (data through ${tried}) deployed none; the monthly training tries again`,
+        candidates,
+      };
+    }
+    return { trigger, mode: input.fullMode, reason: `weekly on ${input.session}, but no model to fine-tune: ${input.fullMode} training instead`, candidates };
   }
   const what = { monthly: 'last session of the month', quarterly: 'last session of the quarter', performance_decay: 'performance decay detected' }[trigger];
   return { trigger, mode: input.fullMode, reason: `${trigger}: ${what} ${input.session}${outranks}`, candidates };
