@@ -4,7 +4,18 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPORT_SHEETS, SIGNALS_FILE_SCHEMA, STATUS_FILE_SCHEMA, createPlugin, type LstmSignalsPlugin, type Logger, type WeeklyRunResult } from '../plugin/index.js';
+import {
+  REPORT_SHEETS,
+  SIGNALS_FILE_SCHEMA,
+  STATUS_FILE_SCHEMA,
+  checkHealth,
+  createPlugin,
+  resolveConfig,
+  type LstmSignalsPlugin,
+  type Logger,
+  type PluginConfigInput,
+  type WeeklyRunResult,
+} from '../plugin/index.js';
 import { CsvBarSource } from '../adapters/bars/csv.js';
 import { StandaloneHost } from '../adapters/standalone/host.js';
 import { testDatabases } from './support/databases.js';
@@ -27,17 +38,19 @@ describe.each(testDatabases)('the weekly run on $name', (db) => {
   let drop: () => Promise<void>;
   let output: string;
   let result: WeeklyRunResult;
+  let input: PluginConfigInput;
 
   beforeAll(async () => {
     const created = await db.create();
     drop = created.drop;
     output = mkdtempSync(path.join(tmpdir(), 'lstm-weekly-out-'));
     const host = new StandaloneHost({ source: new CsvBarSource(dataFolder(), { strict: false }), logger: quiet });
-    plugin = createPlugin({
+    input = {
       db_url: created.url,
-      training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, batch_size: 64, importance_repeats: 0 },
+      training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, batch_size: 64, importance_repeats: 0, skill_gate: false, arima_baseline: false },
       weekly: { output_dir: output, lookback_sessions: 700 },
-    });
+    };
+    plugin = createPlugin(input);
     await plugin.activate(host);
     result = await plugin.runWeeklyAnalysis({ now: new Date('2020-04-19T08:30:00Z') });
   });
@@ -55,6 +68,9 @@ describe.each(testDatabases)('the weekly run on $name', (db) => {
     ]);
     expect(result.failures).toEqual([{ symbol: 'BROKEN', error: expect.stringMatching(/^BROKEN: no bars from the feed: .*close/) }]);
     for (const signal of result.signals) expect(signal).toMatchObject({ as_of: '2020-04-17', source: 'lstm', horizon: 5 });
+    // Run on Sunday 2020-04-19: the Friday close is two days old, within signals.max_data_age_days (5).
+    for (const signal of result.signals) expect(signal).toMatchObject({ data_age_days: 2, data_age_sessions: 0, stale: false });
+    expect(result.stale_signals).toEqual([]);
   });
 
   it('writes the signals JSON and the status JSON in the documented format', () => {
@@ -64,6 +80,15 @@ describe.each(testDatabases)('the weekly run on $name', (db) => {
     expect(path.basename(result.files_generated.json_file)).toBe('weekly_signals_20200419_083000.json');
     expect(signalsFile).toMatchObject({ timestamp: '20200419_083000', generation_time: '2020-04-19T08:30:00.000Z', total_stocks_analyzed: 2, prediction_horizon: '5_days' });
     expect(signalsFile.signals.map((s: { ticker: string }) => s.ticker)).toEqual(['AAA', 'SPX']);
+    expect(signalsFile.stale_signals).toEqual([]);
+    // With the gate off a toy model is deployed and served, but its holdout skill is still measured and carried.
+    for (const [i, signal] of result.signals.entries()) {
+      const holdout = signal.skill.measured!;
+      expect(holdout).toMatchObject({ n: 63, measured_version_id: signal.model_version });
+      expect(signalsFile.signals[i].model_skill).toEqual({ shown: holdout.passed, summary: signal.skill.summary, holdout, live: null });
+      expect(signal.skill.summary).toBe(holdout.summary);
+      expect(holdout.summary).toMatch(/^holdout \d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}: hit \d+\.\d% \[\d+\.\d%, \d+\.\d%\] of 63 vs best baseline /);
+    }
 
     const status = JSON.parse(readFileSync(path.join(output, 'weekly_trading_signals/lstm_status.json'), 'utf8'));
     expect(ajv.validate(STATUS_FILE_SCHEMA, status), ajv.errorsText()).toBe(true);
@@ -71,20 +96,42 @@ describe.each(testDatabases)('the weekly run on $name', (db) => {
     expect(status).toMatchObject({
       status: 'partial', stocks_analyzed: 2, latest_signal_file: result.files_generated.json_file, next_recommended_run: '2020-04-26',
       signals_generated: { buy: count('BUY'), sell: count('SELL'), hold: count('HOLD') },
+      stale: [],
+      out_of_distribution: result.signals.filter((s) => s.out_of_distribution).map((s) => ({ symbol: s.symbol, dissimilarity: s.dissimilarity })),
     });
+    const unskilled = result.signals.filter((s) => s.skill.shown !== true);
+    expect(status.without_skill).toEqual(unskilled.map((s) => ({ symbol: s.symbol, shown: s.skill.shown, source: 'lstm', summary: s.skill.summary })));
+    expect(status.notes.filter((n: string) => / has not shown skill: /.test(n))).toEqual(unskilled.map((s) => `${s.symbol}: lstm has not shown skill: ${s.skill.summary}`));
   });
 
-  it('writes the Excel report with its three sheets, read back', async () => {
+  it('writes the Excel report with the Summary sheet first and the original three, read back', async () => {
     const book = new ExcelJS.Workbook();
     await book.xlsx.readFile(result.files_generated.excel_file);
-    expect(book.worksheets.map((s) => s.name)).toEqual([REPORT_SHEETS.analysis, REPORT_SHEETS.topBuys, REPORT_SHEETS.details]);
+    expect(book.worksheets.map((s) => s.name)).toEqual([REPORT_SHEETS.summary, REPORT_SHEETS.analysis, REPORT_SHEETS.topBuys, REPORT_SHEETS.details]);
+    const column = (sheet: ExcelJS.Worksheet, header: string) => (sheet.getRow(1).values as unknown[]).indexOf(header);
+
+    const summary = book.getWorksheet(REPORT_SHEETS.summary)!;
+    for (const [i, signal] of result.signals.entries()) {
+      const row = summary.getRow(i + 2);
+      const holdout = signal.skill.measured!;
+      const cells = ['Symbol', 'Data age (days)', 'Data', 'Source', 'P(up) calibrated', 'P(up) raw', 'Skill shown', 'Holdout hit rate', 'Hit rate 95% low', 'Hit rate 95% high', 'Holdout n', 'Best baseline', 'Baseline hit rate', 'Brier skill', 'IC', 'Levels rule', 'Levels coverage', 'Live n'];
+      expect(cells.map((h) => row.getCell(column(summary, h)).value)).toEqual([
+        signal.symbol, 2, 'fresh', 'lstm', signal.prob_up, signal.prob_up_raw, holdout.passed ? 'yes' : 'no', holdout.hit_rate, holdout.hit_rate_interval.low,
+        holdout.hit_rate_interval.high, 63, holdout.best_baseline.name, holdout.best_baseline.hit_rate, holdout.brier_skill, holdout.ic, signal.levels_rule,
+        signal.levels_coverage, 0,
+      ]);
+    }
+    // Under the rows: nothing stale; one line per signal whose model has not shown skill.
+    const below = Array.from({ length: summary.rowCount - 3 }, (_, i) => summary.getRow(i + 4).getCell(1).value);
+    const unskilled = result.signals.filter((s) => s.skill.shown !== true);
+    expect(below).toEqual(unskilled.length ? [null, ...unskilled.map((s) => `${s.symbol}: lstm has not shown skill: ${s.skill.summary}`)] : []);
+
     const analysis = book.getWorksheet(REPORT_SHEETS.analysis)!;
     expect(analysis.rowCount).toBe(3);
-    expect(analysis.getRow(1).values).toContain('Grade');
     for (const [i, signal] of result.signals.entries()) {
       const row = analysis.getRow(i + 2);
-      expect([row.getCell(1).value, row.getCell(3).value, row.getCell(5).value, row.getCell(7).value]).toEqual([
-        signal.symbol, signal.grade, signal.confidence, signal.expected_return_5d,
+      expect(['Symbol', 'Data', 'Grade', 'Confidence', 'P(up) calibrated', 'P(up) raw', 'Expected 5d', 'Skill shown'].map((h) => row.getCell(column(analysis, h)).value)).toEqual([
+        signal.symbol, 'fresh', signal.grade, signal.confidence, signal.prob_up, signal.prob_up_raw, signal.expected_return_5d, signal.skill.shown ? 'yes' : 'no',
       ]);
     }
     const buys = result.signals.filter((s) => s.action === 'BUY').length;
@@ -96,7 +143,7 @@ describe.each(testDatabases)('the weekly run on $name', (db) => {
 
   it('writes a log naming each step and the failure', () => {
     const log = readFileSync(result.files_generated.log_file, 'utf8');
-    expect(log).toMatch(/INFO AAA: retraining \(no model\), fast mode/);
+    expect(log).toMatch(/INFO AAA: retraining \(never trained\), fast mode/);
     expect(log).toMatch(/ERROR BROKEN: no bars from the feed/);
     expect(log).toMatch(/weekly run 20200419_083000 partial: 2 signal\(s\), 1 failure\(s\)/);
   });
@@ -108,9 +155,32 @@ describe.each(testDatabases)('the weekly run on $name', (db) => {
     expect(await plugin.store!.repos.predictionLog.count()).toBe(2);
     const latest = await plugin.getLatestSignals();
     expect(latest.status === 'success' && latest.signals.timestamp).toBe('20200419_090000');
+    // On the run's clock the data is two days old: only the partial run (BROKEN failed) is a problem.
+    const onTime = await checkHealth(plugin.store!, resolveConfig(input), { now: new Date('2020-04-19T09:00:00Z') });
+    expect(onTime.symbols.map((s) => [s.symbol, s.healthy, s.data_age_days, s.stale])).toEqual([['AAA', true, 2, false], ['SPX', true, 2, false]]);
+    expect(onTime.healthy).toBe(false);
+    expect(onTime.problems).toEqual(['last weekly run 2020-04-19T09:00:00.000Z was partial']);
+    // Each model's own holdout skill, from its stored metadata; with the gate off an unskilled model is a note.
+    for (const s of onTime.symbols) {
+      const signal = again.signals.find((x) => x.symbol === s.symbol)!;
+      expect(s.skill).toEqual({ shown: signal.skill.shown, summary: signal.skill.measured!.summary, measured: signal.skill.measured });
+    }
+    expect(onTime.notes).toEqual(
+      onTime.symbols
+        .filter((s) => !s.skill.shown && s.skilled_fallbacks.length === 0)
+        .map((s) => `no forecaster has shown skill on ${s.symbol} (model ${s.version_id}: ${s.skill.measured!.reason}); training.skill_gate is off, so unskilled forecasts are served anyway`),
+    );
+
+    // On the wall clock (plugin.checkHealth) the bundled data, ending 2020-04-17, is years old: stale, not healthy.
     const health = await plugin.checkHealth();
-    expect(health.symbols.map((s) => [s.symbol, s.healthy])).toEqual([['AAA', true], ['SPX', true]]);
-    expect(health.healthy).toBe(false); // the last run was partial: BROKEN failed
-    expect(health.problems).toEqual([expect.stringMatching(/^last weekly run 2020-04-19T09:00:00.000Z was partial$/)]);
+    const today = new Date().toISOString().slice(0, 10);
+    const days = Math.round((Date.parse(today) - Date.parse('2020-04-17')) / 86_400_000);
+    expect(health.symbols.map((s) => [s.symbol, s.healthy, s.data_age_days, s.stale])).toEqual([['AAA', true, days, true], ['SPX', true, days, true]]);
+    expect(health.healthy).toBe(false);
+    expect(health.problems).toEqual([
+      `AAA: the latest stored session is 2020-04-17, ${days} days before ${today} (more than signals.max_data_age_days, 5): its signals are stale`,
+      `SPX: the latest stored session is 2020-04-17, ${days} days before ${today} (more than signals.max_data_age_days, 5): its signals are stale`,
+      'last weekly run 2020-04-19T09:00:00.000Z was partial',
+    ]);
   });
 });

@@ -6,6 +6,8 @@
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Signal } from '../signals/signal.js';
+import type { ModelSkill } from '../skill/model-skill.js';
+import type { Interval } from '../skill/stats.js';
 
 export interface WeeklyPaths {
   signalsDir: string;
@@ -36,6 +38,39 @@ export async function writeAtomically(file: string, content: string | Buffer): P
   await rename(temporary, file);
 }
 
+/**
+ * What the symbol's forecasts have shown live: the backfilled predictions of the live set (what was served
+ * and what the baselines said at the same sessions), with the calibration and the conformal levels' coverage.
+ */
+export interface WeeklyLiveSkill {
+  /** Backfilled predictions scored (each FORECAST_DAYS sessions after it was made). */
+  n: number;
+  hit_rate: number;
+  hit_rate_interval: Interval;
+  /** The baseline with the highest hit rate on the same sessions. */
+  best_baseline: { name: string; hit_rate: number };
+  brier_skill: number | null;
+  ic: number | null;
+  /** Expected calibration error of the served (calibrated) probability; null without scored predictions. */
+  ece_calibrated: number | null;
+  /** How often the close fell between stop_loss and take_profit, against the stated probability; null without conformal levels scored. */
+  coverage_realised: number | null;
+  coverage_nominal: number | null;
+}
+
+/** How well the forecaster behind a signal has done: its holdout measure and the live record. */
+export interface WeeklyModelSkill {
+  /** signal.skill.shown: passed the skill gate on its holdout (null: never measured). */
+  shown: boolean | null;
+  summary: string;
+  /** signal.skill.measured: the holdout numbers (null for the base rate or an unmeasured forecaster). */
+  holdout: ModelSkill | null;
+  /** Null while nothing has been backfilled in the live set. */
+  live: WeeklyLiveSkill | null;
+}
+
+export type WeeklySignal = Signal & { ticker: string; model_skill: WeeklyModelSkill };
+
 /** The signals file (the original format; `ticker` kept beside `symbol` for readers written against it). */
 export interface WeeklySignalsFile {
   timestamp: string;
@@ -43,18 +78,50 @@ export interface WeeklySignalsFile {
   model_type: 'weekly_lstm';
   prediction_horizon: string;
   total_stocks_analyzed: number;
-  signals: Array<Signal & { ticker: string }>;
+  signals: WeeklySignal[];
+  /** Symbols whose signal is stale (its as-of session more than signals.max_data_age_days before the run's clock). */
+  stale_signals: string[];
   failures: Array<{ symbol: string; error: string }>;
 }
 
 export interface WeeklyStatusFile {
   last_run: string;
+  /** success even when signals are stale or unskilled: those are said in `stale`, `without_skill` and `notes`, not failures. */
   status: 'success' | 'partial' | 'failed';
   stocks_analyzed: number;
   signals_generated: { buy: number; sell: number; hold: number };
   latest_signal_file: string;
   next_recommended_run: string;
   failures: Array<{ symbol: string; error: string }>;
+  /** Signals of a session more than signals.max_data_age_days before the run. */
+  stale: Array<{ symbol: string; as_of: string; data_age_days: number }>;
+  /** Signals whose forecaster has not shown skill (skill.shown false, or null: never measured). */
+  without_skill: Array<{ symbol: string; shown: boolean | null; source: Signal['source']; summary: string }>;
+  /** Signals whose features lie outside what the model was trained on (confidence capped at 1). */
+  out_of_distribution: Array<{ symbol: string; dissimilarity: number | null }>;
+  /** The above in plain words, one line each. */
+  notes: string[];
+}
+
+/** "SPX is STALE: its latest session is 2020-04-17, 2420 days before the run (2026-12-02); …" — one plain line. */
+export function staleNote(signal: Signal, now: Date, maxDataAgeDays: number): string {
+  return (
+    `${signal.symbol} is STALE: its latest session is ${signal.as_of}, ${signal.data_age_days} days before the run (${now.toISOString().slice(0, 10)}), ` +
+    `so this is the signal of ${signal.as_of}, not of today (signals.max_data_age_days ${maxDataAgeDays})`
+  );
+}
+
+/** Why a signal's forecaster is not known to be skilled, in one line; undefined when it has shown skill. */
+export function skillNote(signal: Signal): string | undefined {
+  if (signal.skill.shown === true) return undefined;
+  if (signal.skill.shown === null || signal.source === 'base_rate') return `${signal.symbol}: ${signal.skill.summary}`;
+  return `${signal.symbol}: ${signal.source} has not shown skill: ${signal.skill.summary}`;
+}
+
+/** One line for a signal out of the model's training distribution. */
+export function outOfDistributionNote(signal: Signal, maxDissimilarity: number): string {
+  const d = signal.dissimilarity === null ? 'not measured' : signal.dissimilarity.toFixed(2);
+  return `${signal.symbol}: out of distribution (dissimilarity ${d}, above signals.max_dissimilarity ${maxDissimilarity}): the model has not seen such a market; confidence capped at 1`;
 }
 
 export async function readStatusFile(outputDir: string): Promise<WeeklyStatusFile | undefined> {

@@ -9,8 +9,11 @@ import type { PluginConfig } from '../config.js';
 import { buildFeatureFrame, FEATURE_HISTORY, type FeatureName } from '../features/frame.js';
 import type { Logger } from '../host.js';
 import { ModelRegistry } from '../registry/model-registry.js';
+import { TrainingLog } from '../registry/training-log.js';
+import { LIVE_SET } from '../signals/prediction-log.js';
 import { Predictor, type Prediction } from '../signals/predictor.js';
 import type { Signal } from '../signals/signal.js';
+import { liveSkill, type LiveSkillReport } from '../skill/live-skill.js';
 import { BarStore } from '../store/bar-store.js';
 import type { Store } from '../store/store.js';
 import { Trainer, type TrainingProgress } from '../training/trainer.js';
@@ -18,9 +21,14 @@ import { writeExcelReport, type ReportRow } from './excel-report.js';
 import {
   appendLogLine,
   fileStamp,
+  outOfDistributionNote,
   runLogFile,
+  skillNote,
+  staleNote,
   weeklyPaths,
   writeAtomically,
+  type WeeklyLiveSkill,
+  type WeeklyModelSkill,
   type WeeklySignalsFile,
   type WeeklyStatusFile,
 } from './output-files.js';
@@ -31,7 +39,7 @@ export interface WeeklyRunOptions {
   symbols?: string[];
   /** Symbols the bar feed could not deliver, with why: reported as failures without trying them. */
   unavailable?: ReadonlyMap<string, string>;
-  /** The run's wall-clock time, for file names and `generation_time`. */
+  /** The run's time on the host's clock (default the wall clock), for file names, `generation_time` and the signals' data age. */
   now?: Date;
   onTrainingProgress?: (progress: TrainingProgress) => void;
   onPrediction?: (prediction: Prediction) => void;
@@ -41,12 +49,34 @@ export interface WeeklyRunResult {
   status: WeeklyStatusFile['status'];
   total_stocks_analyzed: number;
   signals: Signal[];
+  /** Per symbol: the holdout skill its signal carries and what the live set has shown (as in the signals file). */
+  model_skill: Record<string, WeeklyModelSkill>;
+  /** Symbols whose signal is stale, and every stale / unskilled / out-of-distribution signal in plain words (as in the status file). */
+  stale_signals: string[];
+  notes: string[];
   retrained: Array<{ symbol: string; version_id: string; deployed: boolean; reason: string }>;
   failures: Array<{ symbol: string; error: string }>;
   files_generated: { json_file: string; status_file: string; excel_file: string; log_file: string };
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The live record in the signals file's shape; null while nothing has been backfilled. */
+export function weeklyLiveSkill(live: LiveSkillReport): WeeklyLiveSkill | null {
+  const { served } = live;
+  if (!served) return null;
+  return {
+    n: served.subject.n,
+    hit_rate: served.subject.hit_rate,
+    hit_rate_interval: served.subject.hit_rate_interval,
+    best_baseline: served.best_baseline,
+    brier_skill: served.subject.brier_skill,
+    ic: served.subject.ic,
+    ece_calibrated: live.calibration?.ece_calibrated ?? null,
+    coverage_realised: live.coverage?.realised ?? null,
+    coverage_nominal: live.coverage?.nominal ?? null,
+  };
+}
 
 export async function runWeeklyAnalysis(
   deps: { store: Store; config: PluginConfig; logger: Logger },
@@ -64,8 +94,9 @@ export async function runWeeklyAnalysis(
 
   const bars = new BarStore(store);
   const registry = new ModelRegistry(store);
+  const trainingLog = new TrainingLog(store);
   const trainer = new Trainer(store, deps.logger);
-  const predictor = new Predictor(store, config);
+  const predictor = new Predictor(store, config, () => now);
   const symbols = options.symbols ?? (await bars.coverage()).map((c) => c.symbol);
   await log('info', `weekly run ${stamp}: ${symbols.length} symbol(s)${options.forceRetrain ? ', forced retraining' : ''}`);
 
@@ -80,10 +111,11 @@ export async function runWeeklyAnalysis(
         const history = await bars.load(symbol);
         if (history.length === 0) throw new Error(`${symbol}: no stored bars`);
         const asOf = history[history.length - 1]!.date;
-        const current = await registry.current(symbol);
-        const age = current ? calendarDaysBetween(current.data_end, asOf) : undefined;
+        // The latest training decides, deployed or not: a candidate the skill gate refused is not retried on the same data.
+        const latest = (await trainingLog.runs({ symbol, limit: 1 }))[0] ?? (await registry.current(symbol));
+        const age = latest?.data_end ? calendarDaysBetween(latest.data_end, asOf) : undefined;
         if (options.forceRetrain || age === undefined || age > config.weekly.cache_days) {
-          const why = options.forceRetrain ? 'forced' : age === undefined ? 'no model' : `model data ${age} days old`;
+          const why = options.forceRetrain ? 'forced' : age === undefined ? 'never trained' : `latest training's data ${age} days old`;
           await log('info', `${symbol}: retraining (${why}), ${config.weekly.training_mode} mode`);
           try {
             const outcome = await trainer.train({
@@ -94,6 +126,7 @@ export async function runWeeklyAnalysis(
               start: history[Math.max(0, history.length - config.weekly.lookback_sessions)]!.date,
               featureNames: config.feature_names,
               settings: config.training,
+              levelCoverage: config.signals.level_coverage,
               ...(options.onTrainingProgress && { onProgress: options.onTrainingProgress }),
             });
             retrained.push({ symbol, version_id: outcome.versionId, deployed: outcome.deployed, reason: outcome.reason });
@@ -109,8 +142,15 @@ export async function runWeeklyAnalysis(
         // The report shows the last session's indicators: they need only the recent history (FEATURE_HISTORY).
         const frame = buildFeatureFrame(history.slice(-(FEATURE_HISTORY + 1)), config.feature_names as FeatureName[]);
         const lastRow = frame.rows[frame.rows.length - 1] ?? [];
-        rows.push({ signal, indicators: Object.fromEntries(frame.featureNames.map((name, i) => [name, lastRow[i]!])) });
-        await log('info', `${symbol}: ${signal.grade} (confidence ${signal.confidence}, ${signal.source}) as of ${signal.as_of}`);
+        // What the live set has shown so far: predictions of earlier runs and sessions, backfilled 5 sessions later.
+        const live = weeklyLiveSkill(await liveSkill(store, symbol, LIVE_SET));
+        const skill: WeeklyModelSkill = { shown: signal.skill.shown, summary: signal.skill.summary, holdout: signal.skill.measured, live };
+        rows.push({ signal, skill, indicators: Object.fromEntries(frame.featureNames.map((name, i) => [name, lastRow[i]!])) });
+        await log('info', `${symbol}: ${signal.grade} (confidence ${signal.confidence}, ${signal.source}) as of ${signal.as_of}, data ${signal.data_age_days} days old${signal.stale ? ' (STALE)' : ''}`);
+        if (signal.stale) await log('warn', staleNote(signal, now, config.signals.max_data_age_days));
+        const unskilled = skillNote(signal);
+        if (unskilled) await log('warn', unskilled);
+        if (signal.out_of_distribution) await log('warn', outOfDistributionNote(signal, config.signals.max_dissimilarity));
       } catch (error) {
         const text = message(error).startsWith(`${symbol}:`) ? message(error) : `${symbol}: ${message(error)}`;
         failures.push({ symbol, error: text });
@@ -122,6 +162,16 @@ export async function runWeeklyAnalysis(
   }
 
   const signals = rows.map((r) => r.signal);
+  const modelSkill = Object.fromEntries(rows.map((r) => [r.signal.symbol, r.skill]));
+  const staleSignals = signals.filter((s) => s.stale);
+  const withoutSkill = signals.filter((s) => s.skill.shown !== true);
+  const outOfDistribution = signals.filter((s) => s.out_of_distribution);
+  // Stale or unskilled signals are no failure (the run did what it could with the data there is): they are said, not hidden.
+  const notes = [
+    ...staleSignals.map((s) => staleNote(s, now, config.signals.max_data_age_days)),
+    ...withoutSkill.map((s) => skillNote(s)!),
+    ...outOfDistribution.map((s) => outOfDistributionNote(s, config.signals.max_dissimilarity)),
+  ];
   const status: WeeklyStatusFile['status'] = failures.length === 0 ? 'success' : signals.length > 0 ? 'partial' : 'failed';
   const jsonFile = path.join(paths.signalsDir, `weekly_signals_${stamp}.json`);
   const excelFile = path.join(paths.resultDir, `lstm_weekly_report_${stamp}.xlsx`);
@@ -131,11 +181,12 @@ export async function runWeeklyAnalysis(
     model_type: 'weekly_lstm',
     prediction_horizon: `${signals[0]?.horizon ?? 5}_days`,
     total_stocks_analyzed: signals.length,
-    signals: signals.map((s) => ({ ticker: s.symbol, ...s })),
+    signals: rows.map((r) => ({ ticker: r.signal.symbol, ...r.signal, model_skill: r.skill })),
+    stale_signals: staleSignals.map((s) => s.symbol),
     failures,
   };
   await writeAtomically(jsonFile, `${JSON.stringify(signalsFile, null, 2)}\n`);
-  await writeExcelReport(excelFile, rows);
+  await writeExcelReport(excelFile, rows, { now, maxDataAgeDays: config.signals.max_data_age_days });
   const count = (action: Signal['action']) => signals.filter((s) => s.action === action).length;
   const statusFile: WeeklyStatusFile = {
     last_run: now.toISOString(),
@@ -145,14 +196,21 @@ export async function runWeeklyAnalysis(
     latest_signal_file: jsonFile,
     next_recommended_run: addCalendarDays(now.toISOString().slice(0, 10), 7),
     failures,
+    stale: staleSignals.map((s) => ({ symbol: s.symbol, as_of: s.as_of, data_age_days: s.data_age_days })),
+    without_skill: withoutSkill.map((s) => ({ symbol: s.symbol, shown: s.skill.shown, source: s.source, summary: s.skill.summary })),
+    out_of_distribution: outOfDistribution.map((s) => ({ symbol: s.symbol, dissimilarity: s.dissimilarity })),
+    notes,
   };
   await writeAtomically(paths.statusFile, `${JSON.stringify(statusFile, null, 2)}\n`);
-  await log(status === 'success' ? 'info' : 'warn', `weekly run ${stamp} ${status}: ${signals.length} signal(s), ${failures.length} failure(s)`);
+  await log(status === 'success' ? 'info' : 'warn', `weekly run ${stamp} ${status}: ${signals.length} signal(s), ${failures.length} failure(s), ${staleSignals.length} stale, ${withoutSkill.length} without shown skill`);
 
   return {
     status,
     total_stocks_analyzed: signals.length,
     signals,
+    model_skill: modelSkill,
+    stale_signals: staleSignals.map((s) => s.symbol),
+    notes,
     retrained,
     failures,
     files_generated: { json_file: jsonFile, status_file: paths.statusFile, excel_file: excelFile, log_file: logFile },

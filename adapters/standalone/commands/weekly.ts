@@ -4,7 +4,7 @@ import type { TrainingProgress } from '../../../plugin/index.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
 import { BUNDLED_DATA, symbolList, dbOption, configOption } from '../options.js';
 import { withPlugin } from '../plugin-session.js';
-import { formatSignalTable } from '../signal-table.js';
+import { formatSignalNotes, formatSignalTable } from '../signal-table.js';
 
 interface WeeklyCliOptions extends BarSourceCliOptions {
   symbols?: string[];
@@ -22,13 +22,21 @@ function printProgress(p: TrainingProgress): void {
   }
 }
 
+/** What the stale line calls the bars' source. */
+function dataName(options: WeeklyCliOptions): string {
+  if (options.mysqlUrl !== undefined) return `the table ${options.table ?? 'stock_daily'}`;
+  return options.data === BUNDLED_DATA ? 'the bundled data' : `the data in ${options.data}`;
+}
+
 export function registerWeeklyCommand(program: Command): void {
   const weekly = program
     .command('weekly')
     .description(
       'the weekly run: for each symbol retrain when its model is missing or older than weekly.cache_days (or --force-retrain), ' +
         'predict, grade and log; write weekly_trading_signals/weekly_signals_*.json, weekly_trading_signals/lstm_status.json, ' +
-        'result/lstm_weekly_report_*.xlsx and logs/weekly_runner_*.log. Exit 1 when any symbol failed (the others still run)',
+        'result/lstm_weekly_report_*.xlsx and logs/weekly_runner_*.log. The table says which signals are STALE (data older than ' +
+        'signals.max_data_age_days on the wall clock) and whether each forecaster has shown skill. Exit 1 when any symbol failed ' +
+        '(the others still run); stale or unskilled signals are no failure',
     );
   addBarSourceOptions(weekly, BUNDLED_DATA)
     .option('--symbols <list>', 'comma-separated symbols (default: every symbol of the source)', symbolList)
@@ -52,6 +60,8 @@ export function registerWeeklyCommand(program: Command): void {
         console.log(JSON.stringify(result, null, 2));
       } else {
         process.stdout.write(formatSignalTable(result.signals));
+        // Said plainly under the table: stale signals (the session they are of, and how old), unskilled forecasters.
+        process.stdout.write(formatSignalNotes(result.signals, { dataName: dataName(options) }));
         for (const f of result.failures) console.log(`FAILED ${f.symbol}: ${f.error}`);
         console.log(`status ${result.status}: ${result.total_stocks_analyzed} signal(s), ${result.failures.length} failure(s)`);
         for (const [what, file] of Object.entries(result.files_generated)) console.log(`${what.padEnd(11)} ${file}`);
