@@ -1,8 +1,10 @@
 /**
  * Replay: run a strategy on a stored, verified prediction set — no training, no model — and report it
- * against buy-and-hold, with the set's direction accuracy and hit rate per confidence level.
+ * against buy-and-hold, with the set's live skill per symbol (what was served beside every naive baseline on the
+ * same sessions, per source and model version, calibration and conformal coverage) and the hit rate per
+ * confidence level.
  */
-import { calibrationReport, loadVerifiedPredictionSet, type CalibrationReport, type Store } from '../../plugin/index.js';
+import { calibrationReport, liveSkill, loadVerifiedPredictionSet, type CalibrationReport, type LiveSkillReport, type Store } from '../../plugin/index.js';
 import { LstmLongShort, LstmSwing, backtestReport, replaySignals, type BacktestReport, type StrategyOptions, type StrategyRun } from '../../strategies/index.js';
 
 export const STRATEGIES = { 'lstm-swing': LstmSwing, 'lstm-long-short': LstmLongShort } as const;
@@ -15,8 +17,10 @@ export interface ReplayResult {
   to: string;
   reports: BacktestReport[];
   runs: StrategyRun[];
-  /** Share of the set's backfilled predictions whose direction was right, per symbol. */
+  /** Share of the set's backfilled predictions whose direction was right, per symbol: read it with `skill` beside it. */
   direction_accuracy: Record<string, number | null>;
+  /** Per symbol, the set's skill against the naive baselines on the same sessions, with n and intervals. */
+  skill: Record<string, LiveSkillReport>;
   calibration: CalibrationReport;
 }
 
@@ -26,6 +30,7 @@ export async function replayBacktest(store: Store, name: string, strategy: Strat
   const runs: StrategyRun[] = [];
   const reports: BacktestReport[] = [];
   const accuracy: Record<string, number | null> = {};
+  const skill: Record<string, LiveSkillReport> = {};
   let from = '9999-12-31';
   let to = '0000-01-01';
   for (const symbol of set.symbols) {
@@ -40,10 +45,11 @@ export async function replayBacktest(store: Store, name: string, strategy: Strat
     reports.push(backtestReport(run, bars));
     const records = await store.repos.accuracyRecord.find({ where: { prediction_set: name, symbol } });
     accuracy[symbol] = records.length ? records.filter((r) => r.direction_correct).length / records.length : null;
+    skill[symbol] = await liveSkill(store, symbol, name);
   }
-  const result: ReplayResult = { name, strategy, from, to, reports, runs, direction_accuracy: accuracy, calibration: await calibrationReport(store, name) };
+  const result: ReplayResult = { name, strategy, from, to, reports, runs, direction_accuracy: accuracy, skill, calibration: await calibrationReport(store, name) };
   if (registered) {
-    registered.report_json = { ...(registered.report_json ?? {}), [strategy]: { reports, direction_accuracy: accuracy, calibration: result.calibration } };
+    registered.report_json = { ...(registered.report_json ?? {}), [strategy]: { reports, direction_accuracy: accuracy, skill, calibration: result.calibration } };
     await store.repos.backtest.save(registered);
   }
   return result;

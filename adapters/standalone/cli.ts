@@ -10,6 +10,7 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerMonitoringCommands } from './commands/monitoring.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerSkillCommand } from './commands/skill.js';
 import { registerSpecCommand } from './commands/spec.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerVersionCommands } from './commands/versions.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerHealthCommand(program);
   registerBacktestCommand(program);
   registerMonitoringCommands(program);
+  registerSkillCommand(program);
   registerIngestCommand(program);
   registerMigrateCommand(program);
   registerBarsCommands(program);

@@ -6,6 +6,7 @@ import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '..
 import { replayBacktest, STRATEGIES, type StrategyName } from '../backtest-replay.js';
 import { readConfigFile } from '../config-file.js';
 import { BUNDLED_DATA, configOption, symbolList } from '../options.js';
+import { formatByConfidence, formatLiveSkill, SKILL_LEGEND } from '../skill-text.js';
 import { defaultBacktestDb, runWalkForward } from '../walk-forward.js';
 
 interface BacktestCliOptions extends BarSourceCliOptions {
@@ -77,11 +78,15 @@ export function registerBacktestCommand(program: Command): void {
         }
         if (walk) console.log(`backtest ${walk.name}: ${walk.sessions} sessions ${walk.from}..${walk.to}, database ${walk.db_url}`);
         for (const report of result.reports) {
+          const { symbol } = report;
           console.log(formatReport(report).trimEnd());
-          console.log(`direction accuracy of the predictions: ${result.direction_accuracy[report.symbol]?.toFixed(4) ?? 'n/a'}`);
+          console.log('');
+          console.log(`the predictions of ${symbol} in set ${name}, against the naive baselines on the same sessions:`);
+          console.log(formatLiveSkill(result.skill[symbol]!).join('\n'));
+          console.log(formatByConfidence(result.calibration.symbols[symbol]?.by_confidence ?? {}, `predictions of ${symbol} in set ${name}`).join('\n'));
+          console.log('');
         }
-        const byConfidence = result.calibration.overall.by_confidence;
-        console.log(`hit rate per confidence: ${Object.entries(byConfidence).map(([c, b]) => `${c}: ${b.hit_rate === null ? '–' : `${(b.hit_rate * 100).toFixed(1)}% of ${b.n}`}`).join(', ')}`);
+        console.log(SKILL_LEGEND.join('\n'));
       } finally {
         await store.close();
       }
