@@ -1,7 +1,7 @@
 /**
  * The /lstm admin panel in a real browser — Debian's chromium driven by playwright-core — against the
  * standalone host's HTTP server and the real plugin, on the bundled S&P 500 bars with toy-sized training.
- * Screenshots of the three tabs are written to test-artifacts/.
+ * Screenshots of the three tabs, and of the skill card, are written to test-artifacts/.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,10 +14,16 @@ import { startHttpServer, type RunningHttpServer } from '../adapters/standalone/
 import { StandaloneHost } from '../adapters/standalone/host.js';
 import { PANEL, panelRoutes } from '../plugin/panel/panel-routes.js';
 import { createPlugin, Store, type CalibrationReport, type LstmSignalsPlugin, type Logger, type PlotData, type Signal, type TrainingJobRow, type TrainingProgress, type TrainingRunRow } from '../plugin/index.js';
+import type { ReliabilityBin } from '../plugin/skill/calibration-map.js';
+import type { SkillReport } from '../plugin/skill/skill-report.js';
+import type { SkillTable } from '../plugin/skill/skill-table.js';
+import { wilsonInterval, type Interval } from '../plugin/skill/stats.js';
 import type { TriggerCheck } from '../plugin/triggers/trigger-check.js';
 import { backtestReport, LstmSwing, replaySignals } from '../strategies/index.js';
 import { SPX_CSV, spxBars } from './support/spx.js';
 import { TINY_TRAINING } from './support/tiny-training.js';
+
+const TRAINING_EPOCHS = 12;
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(import.meta.dirname, '../test-artifacts');
@@ -36,7 +42,7 @@ const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The page's globals the test reads; functions run in the page reach them through `globalThis` (the test compiles without the DOM library). */
 interface PageGlobals {
-  lstmCharts: Record<string, { getOption(): { xAxis: Array<{ data: unknown[] }>; series: Array<{ data: unknown[] }> } }>;
+  lstmCharts: Record<string, { getOption(): { xAxis: Array<{ data: unknown[] }>; series: Array<{ name: string; data: unknown[] }> } }>;
   jobRenders: string[];
   jobObserver: InstanceType<PageGlobals['MutationObserver']>;
   localStorage: { getItem(key: string): string | null };
@@ -47,6 +53,46 @@ interface PageGlobals {
 /** The panel's number formats, so the cells can be compared exactly. */
 const pct = (x: number, digits = 2) => `${(x * 100).toFixed(digits)}%`;
 const num = (x: number, digits = 4) => x.toFixed(digits);
+const signed = (x: number | null, digits = 3) => {
+  if (x === null) return '–';
+  const magnitude = Math.abs(x).toFixed(digits);
+  return Number(magnitude) === 0 ? magnitude : `${x > 0 ? '+' : '−'}${magnitude}`;
+};
+const between = (i: Interval) => `[${pct(i.low, 1)}, ${pct(i.high, 1)}]`;
+const pValue = (p: number) => (p < 0.001 ? '< 0.001' : p.toFixed(3));
+
+/** What the latest training stored under metrics_json.skill, as far as the panel reads it. */
+interface TrainingSkill {
+  gate: { enabled: boolean; passed: boolean; reason: string; alpha: number };
+  holdout: SkillTable;
+  calibration: { ece_raw: number; ece_calibrated: number; reliability_raw: ReliabilityBin[]; reliability_calibrated: ReliabilityBin[] };
+  conformal: { coverage: number; lower: number; upper: number; n: number; realised_coverage: number } | null;
+}
+
+/** A skill table's rows as the panel shows them: the subject, then each baseline with its paired test against the subject. */
+function skillCells(t: SkillTable): { names: string[]; cells: string[][] } {
+  const rows = [t.subject, ...t.baselines];
+  return {
+    names: rows.map((r) => r.name),
+    cells: rows.map((r, i) => {
+      const pair = i === 0 ? undefined : t.paired.find((p) => p.baseline === r.name)!;
+      const d = pair?.brier_difference;
+      return [
+        String(r.n),
+        pct(r.hit_rate, 1),
+        between(r.hit_rate_interval),
+        signed(r.brier_skill),
+        signed(r.ic),
+        pair ? `${pValue(pair.mcnemar.p_value)} (${pair.mcnemar.b} : ${pair.mcnemar.c})` : '–',
+        d ? `${signed(d.mean, 4)} [${signed(d.interval.low, 4)}, ${signed(d.interval.high, 4)}]` : '–',
+        d ? pValue(d.p_value) : '–',
+      ];
+    }),
+  };
+}
+
+/** A reliability diagram's points: the non-empty bins, each [mean P(up), frequency, n, low, high]. */
+const reliabilityPoints = (bins: ReliabilityBin[]) => bins.filter((b) => b.n > 0).map((b) => [b.mean_prob, b.frequency, b.n, b.low, b.high]);
 
 describe('panel routes', () => {
   const routes = panelRoutes();
@@ -149,8 +195,8 @@ describe('the /lstm panel in chromium', () => {
     const [queued, ...polls] = states;
     expect(queued!.job.status).toBe('queued');
     expect(polls.at(-1)!.job.status).toBe('succeeded');
-    // A toy training still takes seconds (three CV folds, the refit, the holdout): its epochs are seen.
-    expect(polls.some(({ job, progress }) => job.status === 'running' && progress?.epochs === 1)).toBe(true);
+    // The training runs for seconds (three CV folds, the refit, the holdout): its epochs are seen.
+    expect(polls.some(({ job, progress }) => job.status === 'running' && progress?.epochs === TRAINING_EPOCHS)).toBe(true);
     // One render per answer, each showing that answer's status and progress.
     const progressText = ({ job, progress }: JobState) =>
       progress
@@ -174,8 +220,9 @@ describe('the /lstm panel in chromium', () => {
     plugin = createPlugin({
       db_url: `sqlite:${path.join(dir, 'panel.sqlite')}`,
       symbols: ['SPX'],
-      // Every new model deploys, so the second training becomes current and the rollback has a previous version.
-      training: { ...TINY_TRAINING, min_f1_improvement: -1 },
+      // Every new model deploys, so the second training becomes current and the rollback has a previous version;
+      // 12 epochs keep each fit running for seconds, so the once-a-second poll sees its progress.
+      training: { ...TINY_TRAINING, fast_params: { ...TINY_TRAINING!.fast_params!, epochs: TRAINING_EPOCHS }, min_f1_improvement: -1 },
       backtests_dir: path.join(dir, 'backtests'),
     });
     await plugin.activate(host);
@@ -233,9 +280,35 @@ describe('the /lstm panel in chromium', () => {
     expect(signals).toHaveLength(1);
     const s = signals[0]!.signal;
     expect([s.as_of, s.source, s.model_version]).toEqual([LAST_SESSION, 'lstm', firstVersion]);
-    const expected = ['SPX', LAST_SESSION, s.grade, s.prob_up > 0.5 ? '▲ up' : '▼ down', pct(s.expected_return_5d), pct(s.prob_up, 1), pct(1 - s.prob_up, 1), '●'.repeat(s.confidence) + '○'.repeat(5 - s.confidence), 'lstm'];
+    // The bundled bars end on 2020-04-17 and the clock is the wall clock's: the signal is years old, and says so.
+    expect(s.stale).toBe(true);
+    expect(s.data_age_days).toBeGreaterThan(5);
+    const flags = [`STALE ${s.data_age_days} d old`, ...(s.out_of_distribution ? ['OUT OF DISTRIBUTION'] : [])].join('\n');
+    const levels = s.levels_rule === 'conformal' ? `conformal ${pct(s.levels_coverage!, 0)}` : s.levels_rule;
+    const expected = [
+      'SPX',
+      LAST_SESSION,
+      flags,
+      s.grade,
+      s.prob_up > 0.5 ? '▲ up' : '▼ down',
+      pct(s.expected_return_5d),
+      pct(s.prob_up, 1),
+      pct(s.prob_up_raw, 1),
+      pct(1 - s.prob_up, 1),
+      '●'.repeat(s.confidence) + '○'.repeat(5 - s.confidence),
+      `${num(s.stop_loss, 2)} / ${num(s.take_profit, 2)}\n${levels}`,
+      'lstm',
+    ];
     expect(await cellTexts('#signals-table tr[data-symbol="SPX"]')).toEqual(expected);
-    expect(await page.locator('#predict-result').innerText()).toContain(`Signal\nSPX ${LAST_SESSION}: ${s.action} (${s.grade}), confidence ${s.confidence}`);
+    const age = `${s.data_age_days} days (${s.data_age_sessions} sessions) old`;
+    const detail = await page.locator('#signals-table tr[data-detail="SPX"]').innerText();
+    expect(detail).toContain(`STALE data ${age}: this is the signal of ${LAST_SESSION}, not of today`);
+    expect(detail.includes('OUT OF DISTRIBUTION')).toBe(s.out_of_distribution);
+    expect(detail).toContain(`lstm: ${s.skill.summary}`);
+    const result = await page.locator('#predict-result').innerText();
+    expect(result).toContain(`Signal\nSPX ${LAST_SESSION}: ${s.action} (${s.grade}), confidence ${s.confidence}\nData\nSTALE ${age}: this is the signal of ${LAST_SESSION}, not of today`);
+    expect(result).toContain(`P(up)\n${pct(s.prob_up, 1)} calibrated · ${pct(s.prob_up_raw, 1)} raw`);
+    expect(result).toContain(`Skill\n${s.skill.shown ? 'skill shown' : 'no skill shown'} lstm: ${s.skill.summary}`);
     await page.click('#predict-all');
     await expect.poll(() => page.locator('#predict-progress').innerText()).toBe('Predicted 1 of 1 symbols.');
     expect(await cellTexts('#signals-table tr[data-symbol="SPX"]')).toEqual(expected);
@@ -327,8 +400,14 @@ describe('the /lstm panel in chromium', () => {
     const calibration = await api<CalibrationReport>('/calibration');
     const levels = ['1', '2', '3', '4', '5'].map((level) => calibration.overall.by_confidence[level]!);
     expect(levels.reduce((sum, b) => sum + b.n, 0)).toBe(PAST_PREDICTIONS);
-    expect(await chartData('calibration')).toEqual({ x: ['confidence 1', 'confidence 2', 'confidence 3', 'confidence 4', 'confidence 5'], series: [levels.map((b) => b.hit_rate)] });
+    // Hit rate, its Wilson interval as error bars ([level, low, high, n]) and always-up on the same sessions.
+    expect(await chartData('calibration')).toEqual({
+      x: ['confidence 1', 'confidence 2', 'confidence 3', 'confidence 4', 'confidence 5'],
+      series: [levels.map((b) => b.hit_rate), levels.map((b, i) => [i, b.hit_rate_interval.low, b.hit_rate_interval.high, b.n]), levels.map((b) => b.up_rate)],
+    });
     expect(await page.locator('#calibration-table tbody tr td:nth-child(2)').allInnerTexts()).toEqual(levels.map((b) => String(b.n)));
+    expect(await page.locator('#calibration-table tbody tr td:nth-child(5)').allInnerTexts()).toEqual(levels.map((b) => (b.n ? between(b.hit_rate_interval) : '–')));
+    expect(await page.locator('#calibration-table tbody tr td:nth-child(6)').allInnerTexts()).toEqual(levels.map((b) => (b.up_rate === null ? '–' : pct(b.up_rate, 1))));
     expect(await page.locator('#failures-table').innerText()).toContain('Since the current model\nSPX\t0');
     expect(await page.locator('#failures-table').innerText()).toContain('None failed.');
 
@@ -367,6 +446,99 @@ describe('the /lstm panel in chromium', () => {
       report.win_rate === null ? '–' : pct(report.win_rate, 1),
     ]);
     await screenshot('monitoring');
+    expect(pageErrors).toEqual([]);
+  });
+
+  step('shows the skill against the baselines, the reliability diagram and the coverage, exactly as the API reports them', async () => {
+    await page.fill('#skill-form [name="symbol"]', 'SPX');
+    await page.click('#skill-form button[type="submit"]');
+    await page.locator('#skill-card[aria-busy]').waitFor({ state: 'detached' });
+    const report = await api<SkillReport>('/skill?symbol=SPX');
+    expect(await page.locator('#skill-card .error').isHidden()).toBe(true);
+    const training = report.training!.skill as unknown as TrainingSkill;
+    const served = report.live.served!;
+    // The test's second training was rolled back: the latest training is not the current model.
+    expect([report.training!.version_id, report.current_version_id]).toEqual([secondVersion, firstVersion]);
+    expect(served.n).toBe(PAST_PREDICTIONS);
+
+    for (const [selector, t] of [['#skill-holdout', training.holdout], ['#skill-served', served]] as const) {
+      const { names, cells } = skillCells(t);
+      expect(await page.locator(`${selector} tbody tr`).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-forecaster')))).toEqual(names);
+      // Every baseline the table kept (ARIMA only where it was measured), the majority — Brier skill's reference — always.
+      expect(names.slice(1)).toContain('majority');
+      expect(names.length).toBeGreaterThanOrEqual(5);
+      const rows = await page.locator(`${selector} tbody tr`).evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(1).map((td) => (td as unknown as { innerText: string }).innerText)));
+      expect(rows).toEqual(cells);
+      expect(await page.locator(`${selector} tr.best`).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-forecaster')))).toEqual([t.best_baseline.name]);
+      expect(await page.locator(`${selector} tr.best td:first-child`).innerText()).toContain('best baseline');
+    }
+    // The verdicts: the gate's reason (off here: the toy settings), and live against the best baseline.
+    expect(await page.locator('[data-verdict="training"]').innerText()).toBe(`gate off not applied, the deploy rule decided. Its verdict: ${training.gate.reason}`);
+    const best = served.best_baseline;
+    const relation = served.subject.hit_rate > best.hit_rate ? 'above' : served.subject.hit_rate < best.hit_rate ? 'below' : 'level with';
+    const mcnemar = served.paired.find((p) => p.baseline === best.name)!.mcnemar.p_value;
+    expect(await page.locator('[data-verdict="live"]').innerText()).toBe(
+      `${relation === 'level with' ? 'level' : relation} served hit rate ${pct(served.subject.hit_rate, 1)} ${between(served.subject.hit_rate_interval)} of ${served.n} is ${relation} the best baseline, ${best.name} ${pct(best.hit_rate, 1)} on the same sessions (McNemar p ${pValue(mcnemar)}: ${mcnemar < training.gate.alpha ? 'significant' : 'not significant'} at ${training.gate.alpha})`,
+    );
+
+    // The reliability diagram holds exactly the API's non-empty bins: holdout raw and calibrated, then live.
+    const live = report.live.calibration!;
+    const series = await page.evaluate(() => (globalThis as unknown as PageGlobals).lstmCharts.reliability!.getOption().series.map((s) => ({ name: s.name, data: s.data })));
+    expect(series).toEqual([
+      { name: `holdout raw · ECE ${num(training.calibration.ece_raw, 3)}`, data: reliabilityPoints(training.calibration.reliability_raw) },
+      { name: `holdout calibrated · ECE ${num(training.calibration.ece_calibrated, 3)}`, data: reliabilityPoints(training.calibration.reliability_calibrated) },
+      { name: `live raw · ECE ${num(live.ece_raw, 3)}`, data: reliabilityPoints(live.reliability_raw) },
+      { name: `live calibrated · ECE ${num(live.ece_calibrated, 3)}`, data: reliabilityPoints(live.reliability_calibrated) },
+    ]);
+    expect(series.every((s) => s.data.length > 0)).toBe(true);
+
+    // Conformal coverage, nominal against realised with n and interval.
+    const conformal = training.conformal!;
+    const holdoutN = training.holdout.n;
+    const versus = (nominal: number, i: Interval) => (i.high < nominal ? 'below' : i.low > nominal ? 'above' : 'consistent');
+    const holdoutInterval = wilsonInterval(Math.round(conformal.realised_coverage * holdoutN), holdoutN);
+    const coverage = [['holdout', String(holdoutN), pct(conformal.coverage, 1), pct(conformal.realised_coverage, 1), between(holdoutInterval), versus(conformal.coverage, holdoutInterval)]];
+    const liveCoverage = report.live.coverage;
+    if (liveCoverage) {
+      coverage.push(['live', String(liveCoverage.n), pct(liveCoverage.nominal, 1), pct(liveCoverage.realised, 1), between(liveCoverage.interval), versus(liveCoverage.nominal, liveCoverage.interval)]);
+    }
+    const coverageRows = await page.locator('#skill-coverage tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as unknown as { innerText: string }).innerText)));
+    expect(coverageRows).toEqual(coverage);
+
+    // The card alone, cut from the full page (an element screenshot would have the sticky header over its top).
+    await page.evaluate(() => (globalThis as unknown as PageGlobals).scrollTo(0, 0));
+    const box = (await page.locator('#skill-card').boundingBox())!;
+    await page.screenshot({ path: path.join(ARTIFACTS, 'panel-skill.png'), fullPage: true, clip: box });
+    expect(pageErrors).toEqual([]);
+  });
+
+  step('says of a base-rate signal that no forecaster has shown skill', async () => {
+    // No toy forecaster fails over to the base rate here (the gate is off): the page is handed one beside SPX's.
+    const { signals } = await api<{ signals: Array<{ signal: Signal }> }>('/signals');
+    const spx = signals[0]!.signal;
+    const baseRate: Signal = {
+      ...spx,
+      symbol: 'NDX',
+      source: 'base_rate',
+      model_version: null,
+      grade: 'HOLD',
+      action: 'HOLD',
+      confidence: 1,
+      out_of_distribution: false,
+      dissimilarity: null,
+      skill: { shown: false, summary: 'no forecaster has shown skill on NDX', measured: null },
+    };
+    await page.route('**/api/lstm/signals', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { signals: Array<{ signal: Signal }> };
+      await route.fulfill({ response, json: { ...body, signals: [...body.signals, { ...body.signals[0], signal: baseRate }] } });
+    });
+    await page.click('[data-tab="train"]');
+    const detail = page.locator('#signals-table tr[data-detail="NDX"]');
+    await detail.waitFor();
+    expect(await detail.innerText()).toBe(`STALE data ${spx.data_age_days} days (${spx.data_age_sessions} sessions) old: this is the signal of ${LAST_SESSION}, not of today\nno skill no forecaster has shown skill on NDX: HOLD at the base rate`);
+    expect((await cellTexts('#signals-table tr[data-symbol="NDX"]')).at(-1)).toBe('base_rate');
+    await page.unroute('**/api/lstm/signals');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ const BLUE = '#2563eb';
 const RED = '#dc2626';
 const GREY = '#94a3b8';
 const GREEN = '#15803d';
+const AMBER = '#d97706';
 
 /** Every chart's ECharts instance by name, so a script (or a test) can read what is drawn. */
 const charts = (window.lstmCharts = {});
@@ -20,7 +21,7 @@ const tokenInput = $('#admin-token');
 
 // ---- DOM and formatting -------------------------------------------------------------------------
 
-/** `el('td', { class: 'num' }, '1.0')`: attributes, `on*` listeners, and text or node children. */
+/** `el('td', { class: 'num' }, '1.0')`: attributes, `on*` listeners, and text or node children (arrays of them at any depth). */
 function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
@@ -28,7 +29,7 @@ function el(tag, attributes = {}, ...children) {
     if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
     else node.setAttribute(name, value === true ? '' : String(value));
   }
-  node.append(...children.flat().filter((c) => c !== undefined && c !== null));
+  node.append(...children.flat(Infinity).filter((c) => c !== undefined && c !== null));
   return node;
 }
 
@@ -42,6 +43,16 @@ const stamp = (iso) => (iso ? parts(...when(iso).split(' ')) : DASH);
 const range = (from, to) => (from ? parts(`${from} →`, to ?? DASH) : DASH);
 const badge = (text, kind = String(text)) => el('span', { class: `status ${kind}` }, String(text));
 const yesNo = (flag) => badge(flag ? 'yes' : 'no');
+/** A signed number with a real minus sign (no sign when it rounds to zero); a dash for null. */
+function signed(x, digits = 3) {
+  if (x === null || x === undefined || Number.isNaN(x)) return DASH;
+  const magnitude = Math.abs(x).toFixed(digits);
+  return Number(magnitude) === 0 ? magnitude : `${x > 0 ? '+' : '−'}${magnitude}`;
+}
+/** A 95% interval of a rate: `[48.1%, 85.5%]`. */
+const between = (interval, digits = 1) => (interval ? `[${pct(interval.low, digits)}, ${pct(interval.high, digits)}]` : DASH);
+const pValue = (p) => (p === null || p === undefined ? DASH : p < 0.001 ? '< 0.001' : p.toFixed(3));
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const direction = (probUp) => (probUp > 0.5 ? el('span', { class: 'up' }, '▲ up') : el('span', { class: 'down' }, '▼ down'));
 
 /**
@@ -200,6 +211,7 @@ const TABS = {
   ],
   monitoring: [
     ['#status-card', () => loadStatus()],
+    ['#skill-card', () => loadSkill($('#skill-form'), { auto: true })],
     ['#calibration-card', () => loadCalibration()],
   ],
 };
@@ -274,21 +286,57 @@ async function train(form) {
   renderTrainResult(runs.find((r) => r.id === job.run_id));
 }
 
+/** "2420 days (1727 sessions) old". */
+const dataAge = (s) => `${plural(s.data_age_days, 'day')} (${plural(s.data_age_sessions, 'session')}) old`;
+const staleFlag = (s) => (s.stale ? el('div', { class: 'flag', 'data-flag': 'stale' }, badge('STALE', 'stale'), ` ${s.data_age_days} d old`) : null);
+const oodFlag = (s) => (s.out_of_distribution ? el('div', { class: 'flag', 'data-flag': 'ood' }, badge('OUT OF DISTRIBUTION', 'ood')) : null);
+const LEVEL_RULES = {
+  conformal: (s) => `conformal: the close ${s.horizon ?? 5} sessions ahead lies between stop and target with probability ≥ ${pct(s.levels_coverage, 0)}`,
+  atr: () => 'atr: ATR multiples from the price (no stated probability)',
+  fixed: () => "fixed: the original's percentage stop and expected-return target (no stated probability)",
+};
+const levelsRule = (s) => (s.levels_rule === 'conformal' ? `conformal ${pct(s.levels_coverage, 0)}` : s.levels_rule ?? DASH);
+
+/** What the signal says of its forecaster's skill: a base-rate signal says no forecaster has shown any. */
+function skillLine(s) {
+  if (s.source === 'base_rate') {
+    const said = s.skill?.summary && !s.skill.summary.startsWith('no forecaster has shown skill') ? ` (${s.skill.summary})` : '';
+    return [badge('no skill', 'no'), ` no forecaster has shown skill on ${s.symbol}: HOLD at the base rate${said}`];
+  }
+  if (!s.skill) return DASH;
+  const verdict = s.skill.shown === null ? badge('never measured', 'unknown') : s.skill.shown ? badge('skill shown', 'yes') : badge('no skill shown', 'no');
+  return [verdict, ` ${s.source}: ${s.skill.summary}`];
+}
+
 const SIGNAL_COLUMNS = [
   { label: 'Symbol', value: (s) => el('strong', {}, s.symbol) },
   { label: 'As of', value: (s) => s.as_of },
+  { label: 'Flags', value: (s) => (s.stale || s.out_of_distribution ? [staleFlag(s), oodFlag(s)] : DASH) },
   { label: 'Grade', value: (s) => badge(s.grade, s.grade.toLowerCase()) },
   { label: 'Direction', value: (s) => direction(s.prob_up) },
   { label: 'Exp. 5-day return', num: true, value: (s) => el('span', { class: s.expected_return_5d >= 0 ? 'up' : 'down' }, pct(s.expected_return_5d)) },
-  { label: 'P(up)', num: true, value: (s) => pct(s.prob_up, 1) },
+  { label: 'P(up)', num: true, value: (s) => el('span', { title: 'calibrated' }, pct(s.prob_up, 1)) },
+  { label: 'P(up) raw', num: true, value: (s) => el('span', { class: 'muted', title: "the forecaster's own, before calibration" }, pct(s.prob_up_raw, 1)) },
   { label: 'P(down)', num: true, value: (s) => pct(1 - s.prob_up, 1) },
   { label: 'Confidence', value: (s) => el('span', { title: `${s.confidence} of 5` }, `${'●'.repeat(s.confidence)}${'○'.repeat(5 - s.confidence)}`) },
+  { label: 'Stop / target', num: true, value: (s) => [`${num(s.stop_loss, 2)} / ${num(s.take_profit, 2)}`, el('div', { class: 'muted' }, levelsRule(s))] },
   { label: 'Source', value: (s) => el('span', { title: s.model_version ?? '' }, s.source) },
 ];
 
+/** One row per signal, and under it a row with what its forecaster has shown and why the signal is flagged. */
 function renderSignals() {
   const rows = [...signals.values()].sort((a, b) => a.symbol.localeCompare(b.symbol));
-  show($('#signals-table'), table(SIGNAL_COLUMNS, rows, { rowAttributes: (s) => ({ 'data-symbol': s.symbol }), empty: 'No predictions yet: predict a symbol above.' }));
+  const rendered = table(SIGNAL_COLUMNS, rows, { rowAttributes: (s) => ({ 'data-symbol': s.symbol, class: 'has-detail' }), empty: 'No predictions yet: predict a symbol above.' });
+  for (const [i, row] of [...rendered.querySelectorAll('tr[data-symbol]')].entries()) {
+    const s = rows[i];
+    const notes = [
+      s.stale ? el('div', {}, badge('STALE', 'stale'), ` data ${dataAge(s)}: this is the signal of ${s.as_of}, not of today`) : null,
+      s.out_of_distribution ? el('div', {}, badge('OUT OF DISTRIBUTION', 'ood'), ` dissimilarity ${num(s.dissimilarity, 2)} from the model's training rows: confidence capped at 1`) : null,
+      el('div', { 'data-skill': '' }, skillLine(s)),
+    ];
+    row.after(el('tr', { class: 'detail', 'data-detail': s.symbol }, el('td', { colspan: SIGNAL_COLUMNS.length }, notes)));
+  }
+  show($('#signals-table'), rendered);
 }
 
 async function loadSignals() {
@@ -320,9 +368,21 @@ async function predict(symbol) {
     $('#predict-result'),
     facts([
       ['Signal', `${s.symbol} ${s.as_of}: ${s.action} (${s.grade}), confidence ${s.confidence}`],
+      ['Data', s.stale ? [badge('STALE', 'stale'), ` ${dataAge(s)}: this is the signal of ${s.as_of}, not of today`] : dataAge(s)],
+      ['P(up)', `${pct(s.prob_up, 1)} calibrated · ${pct(s.prob_up_raw, 1)} raw`],
       ['Expected 5-day return', pct(s.expected_return_5d)],
       ['Price / stop / target', `${num(s.current_price, 2)} / ${num(s.stop_loss, 2)} / ${num(s.take_profit, 2)}`],
+      ['Levels', LEVEL_RULES[s.levels_rule]?.(s) ?? DASH],
+      [
+        'Out of distribution',
+        s.dissimilarity === null || s.dissimilarity === undefined
+          ? 'not measured'
+          : s.out_of_distribution
+            ? [badge('OUT OF DISTRIBUTION', 'ood'), ` dissimilarity ${num(s.dissimilarity, 2)}: the model has not seen such a market; confidence capped at 1`]
+            : `no (dissimilarity ${num(s.dissimilarity, 2)})`,
+      ],
       ['Source', `${s.source}${s.model_version ? ` (${s.model_version})` : ''}`],
+      ['Skill', skillLine(s)],
       ...s.fallback_reasons.map((r) => [`${r.source} skipped`, r.reason]),
       ...(result.trigger_check ? [['Training trigger', triggerText(result.trigger_check)]] : []),
     ]),
@@ -522,23 +582,75 @@ async function alerts(fire) {
 
 const LEVELS = ['1', '2', '3', '4', '5'];
 
+/**
+ * Error bars of a rate's interval on a category axis: data items are [category index, low, high, n]; nothing
+ * is drawn where n is 0 (no interval to speak of).
+ */
+function intervalBars(name, data, color) {
+  return {
+    name,
+    type: 'custom',
+    data,
+    encode: { x: 0, y: [1, 2] },
+    itemStyle: { color },
+    z: 3,
+    renderItem: (params, api) => {
+      if (!(api.value(3) > 0)) return null;
+      const [x, low] = api.coord([api.value(0), api.value(1)]);
+      const [, high] = api.coord([api.value(0), api.value(2)]);
+      const half = api.size([1, 0])[0] * 0.1;
+      const style = { stroke: color, lineWidth: 1.5 };
+      return {
+        type: 'group',
+        children: [
+          { type: 'line', shape: { x1: x, y1: low, x2: x, y2: high }, style },
+          { type: 'line', shape: { x1: x - half, y1: low, x2: x + half, y2: low }, style },
+          { type: 'line', shape: { x1: x - half, y1: high, x2: x + half, y2: high }, style },
+        ],
+      };
+    },
+  };
+}
+
 async function loadCalibration() {
   const report = await api('GET', '/calibration');
   const buckets = LEVELS.map((level) => report.overall.by_confidence[level]);
   draw('calibration', {
     title: { text: `Hit rate by confidence (${report.prediction_set}; dashed: a coin flip)`, left: 8, top: 4, textStyle: { fontSize: 13 } },
-    grid: { left: 64, right: 24, top: 48, bottom: 32 },
-    xAxis: { type: 'category', data: LEVELS.map((l) => `confidence ${l}`) },
+    legend: { top: 26, left: 8, itemHeight: 10, textStyle: { fontSize: 12 } },
+    grid: { left: 56, right: 16, top: 64, bottom: 52 },
+    xAxis: { type: 'category', data: LEVELS.map((l) => `confidence ${l}`), axisLabel: { interval: 0, lineHeight: 16, formatter: (value, i) => `${value}\nn = ${buckets[i].n}` } },
     yAxis: percentAxis({ min: 0, max: 1 }),
-    tooltip: { trigger: 'axis', formatter: ([p]) => `${p.name}: ${pct(p.value, 1)} of ${buckets[p.dataIndex].n}` },
+    tooltip: {
+      trigger: 'axis',
+      formatter: (params) => {
+        const i = params[0].dataIndex;
+        const b = buckets[i];
+        return b.n === 0
+          ? `confidence ${LEVELS[i]}: no scored predictions`
+          : `confidence ${LEVELS[i]}: hit rate ${pct(b.hit_rate, 1)} ${between(b.hit_rate_interval)} of ${b.n}<br>always up on the same sessions: ${pct(b.up_rate, 1)}`;
+      },
+    },
     series: [
       {
         name: 'Hit rate',
         type: 'bar',
         data: buckets.map((b) => b.hit_rate),
         itemStyle: { color: BLUE },
-        label: { show: true, position: 'top', formatter: (p) => (p.value === null ? '' : `${pct(p.value, 0)} (n=${buckets[p.dataIndex].n})`) },
+        barMaxWidth: 56,
+        label: { show: true, position: 'insideBottom', color: '#fff', formatter: (p) => (p.value === null ? '' : pct(p.value, 0)) },
         markLine: { silent: true, symbol: 'none', lineStyle: { color: GREY, type: 'dashed' }, label: { show: false }, data: [{ yAxis: 0.5 }] },
+      },
+      intervalBars('95% interval', buckets.map((b, i) => [i, b.hit_rate_interval.low, b.hit_rate_interval.high, b.n]), '#0f172a'),
+      {
+        name: 'Always up (same sessions)',
+        type: 'line',
+        data: buckets.map((b) => b.up_rate),
+        itemStyle: { color: AMBER },
+        lineStyle: { type: 'dashed', width: 1.5 },
+        symbol: 'diamond',
+        symbolSize: 10,
+        z: 4,
       },
     ],
   });
@@ -547,14 +659,277 @@ async function loadCalibration() {
     table(
       [
         { label: 'Confidence', value: (row) => row.level },
-        { label: 'Predictions', num: true, value: (row) => String(row.n) },
+        { label: 'n', num: true, value: (row) => String(row.n) },
         { label: 'Hits', num: true, value: (row) => String(row.hits) },
         { label: 'Hit rate', num: true, value: (row) => pct(row.hit_rate, 1) },
-        { label: 'Mean 5-day return', num: true, value: (row) => pct(row.mean_actual_return) },
+        { label: '95% interval', num: true, value: (row) => (row.n ? between(row.hit_rate_interval) : DASH) },
+        { label: 'Always up', num: true, value: (row) => pct(row.up_rate, 1) },
+        { label: 'Mean 5-d return', num: true, value: (row) => pct(row.mean_actual_return) },
       ],
       buckets.map((b, i) => ({ level: LEVELS[i], ...b })),
     ),
   );
+}
+
+// ---- Does it beat the baselines? ---------------------------------------------------------------
+
+/** Display names of the subjects; baselines keep theirs (the note under the card says what each does). */
+const SUBJECTS = { lstm: 'LSTM', served: 'served' };
+const subjectName = (name) => SUBJECTS[name] ?? name;
+
+/** The subject first, then every baseline with its paired comparison against the subject. */
+function skillRows(t) {
+  return [
+    { role: 'subject', skill: t.subject, pair: null },
+    ...t.baselines.map((b) => ({ role: b.name === t.best_baseline.name ? 'best' : 'baseline', skill: b, pair: t.paired.find((p) => p.baseline === b.name) ?? null })),
+  ];
+}
+
+function skillTableView(t) {
+  const subject = subjectName(t.subject.name);
+  const columns = [
+    {
+      label: 'Forecaster',
+      value: (r) => [
+        r.role === 'subject' ? el('strong', {}, subject) : r.skill.name,
+        r.role === 'best' ? [' ', badge('best baseline', 'best')] : null,
+        r.skill.answered < r.skill.n ? el('span', { class: 'muted' }, ` answered ${r.skill.answered}`) : null,
+      ],
+    },
+    { label: 'n', num: true, value: (r) => String(r.skill.n) },
+    { label: 'Hit rate', num: true, value: (r) => pct(r.skill.hit_rate, 1) },
+    { label: '95% interval', num: true, value: (r) => between(r.skill.hit_rate_interval) },
+    { label: 'Brier skill', num: true, value: (r) => signed(r.skill.brier_skill) },
+    { label: 'IC', num: true, value: (r) => signed(r.skill.ic) },
+    { label: `McNemar p vs ${subject}`, num: true, value: (r) => (r.pair ? `${pValue(r.pair.mcnemar.p_value)} (${r.pair.mcnemar.b} : ${r.pair.mcnemar.c})` : DASH) },
+    {
+      label: `Brier Δ vs ${subject}`,
+      num: true,
+      value: (r) => (r.pair ? `${signed(r.pair.brier_difference.mean, 4)} [${signed(r.pair.brier_difference.interval.low, 4)}, ${signed(r.pair.brier_difference.interval.high, 4)}]` : DASH),
+    },
+    { label: 'Brier Δ p', num: true, value: (r) => (r.pair ? pValue(r.pair.brier_difference.p_value) : DASH) },
+  ];
+  return table(columns, skillRows(t), { rowAttributes: (r) => ({ class: r.role, 'data-forecaster': r.skill.name }) });
+}
+
+/** Is the subject's hit rate above or below the best baseline's, on the same sessions, and could that be chance? */
+function versusBest(t, alpha) {
+  const s = t.subject;
+  const best = t.best_baseline;
+  const p = t.paired.find((pair) => pair.baseline === best.name)?.mcnemar.p_value ?? null;
+  const relation = s.hit_rate > best.hit_rate ? 'above' : s.hit_rate < best.hit_rate ? 'below' : 'level with';
+  const kind = { above: 'yes', below: 'no', 'level with': 'unknown' }[relation];
+  return [
+    badge(relation === 'level with' ? 'level' : relation, kind),
+    ` ${subjectName(s.name)} hit rate ${pct(s.hit_rate, 1)} ${between(s.hit_rate_interval)} of ${s.n} is ${relation} the best baseline, ${best.name} ${pct(best.hit_rate, 1)} on the same sessions`,
+    p === null ? '' : ` (McNemar p ${pValue(p)}: ${p < alpha ? 'significant' : 'not significant'} at ${alpha})`,
+  ];
+}
+
+/** A line of a ModelSkill (the current model's, a fallback tier's): verdict and summary. */
+const modelSkillLine = (label, skill) => el('li', {}, skill.passed ? badge('skill shown', 'yes') : badge('no skill shown', 'no'), ` ${label}: ${skill.summary}`);
+
+function renderTrainingSkill(report) {
+  const target = $('#skill-training');
+  const t = report.training;
+  if (!t) {
+    show(target, el('h3', {}, 'Latest training'), el('p', { class: 'caption' }, `No full or fast training of ${report.symbol} has measured its skill yet.`));
+    return;
+  }
+  const { gate, holdout, out_of_fold: outOfFold, fallbacks } = t.skill;
+  const gateBadge = gate.enabled ? (gate.passed ? badge('gate passed', 'yes') : badge('gate failed', 'no')) : badge('gate off', 'unknown');
+  show(
+    target,
+    el('h3', {}, `Latest training: run #${t.run_id} (${t.training_type}, ${when(t.created_at)}), holdout ${holdout.from} → ${holdout.to}`),
+    el('p', { class: 'verdict', 'data-verdict': 'training' }, gateBadge, ` ${gate.enabled ? '' : 'not applied, the deploy rule decided. Its verdict: '}${gate.reason}`),
+    el('p', { class: 'caption' }, `Version ${t.version_id ?? DASH}: ${t.deployed ? 'deployed' : 'not deployed'} — ${t.reason ?? DASH}`),
+    el('div', { class: 'table-wrap', id: 'skill-holdout' }, skillTableView(holdout)),
+    el(
+      'ul',
+      { class: 'skill-lines' },
+      outOfFold ? el('li', {}, badge('out of fold', 'unknown'), ` ${outOfFold.n} sessions ${outOfFold.from} → ${outOfFold.to}: ${subjectName(outOfFold.subject.name)} hit rate ${pct(outOfFold.subject.hit_rate, 1)} ${between(outOfFold.subject.hit_rate_interval)} vs best baseline ${outOfFold.best_baseline.name} ${pct(outOfFold.best_baseline.hit_rate, 1)}; Brier skill ${signed(outOfFold.subject.brier_skill)}; IC ${signed(outOfFold.subject.ic)}`) : null,
+      ...Object.entries(fallbacks ?? {}).map(([tier, skill]) => modelSkillLine(`fallback ${tier} on the same holdout`, skill)),
+      report.current ? modelSkillLine(`current model ${report.current_version_id}${report.current.measured_version_id && report.current.measured_version_id !== report.current_version_id ? ` (measured on ${report.current.measured_version_id})` : ''}`, report.current) : el('li', {}, badge('never measured', 'unknown'), ` current model ${report.current_version_id ?? 'none'}: no stored skill`),
+    ),
+  );
+}
+
+const GROUP_COLUMNS = [
+  { label: 'Group', value: (g) => g.label },
+  { label: 'n', num: true, value: (g) => String(g.table.subject.n) },
+  { label: 'Hit rate', num: true, value: (g) => pct(g.table.subject.hit_rate, 1) },
+  { label: '95% interval', num: true, value: (g) => between(g.table.subject.hit_rate_interval) },
+  { label: 'Best baseline (same sessions)', value: (g) => `${g.table.best_baseline.name} ${pct(g.table.best_baseline.hit_rate, 1)}` },
+  { label: 'Brier skill', num: true, value: (g) => signed(g.table.subject.brier_skill) },
+  { label: 'IC', num: true, value: (g) => signed(g.table.subject.ic) },
+  { label: 'From → to', value: (g) => `${g.table.from} → ${g.table.to}` },
+];
+
+const LEVEL_COLUMNS = [
+  { label: 'Level', value: (b) => b.label },
+  { label: 'n', num: true, value: (b) => String(b.n) },
+  { label: 'Hit rate', num: true, value: (b) => pct(b.hit_rate, 1) },
+  { label: '95% interval', num: true, value: (b) => between(b.hit_rate_interval) },
+  { label: 'Always up (same sessions)', num: true, value: (b) => pct(b.up_rate, 1) },
+  { label: 'Mean 5-day return', num: true, value: (b) => pct(b.mean_actual_return) },
+];
+
+function renderLiveSkill(report, alpha) {
+  const live = report.live;
+  const served = live.served;
+  const dropped = live.without_baselines > 0 ? el('p', { class: 'note' }, `${plural(live.without_baselines, 'backfilled record')} from before baselines were kept ${live.without_baselines === 1 ? 'is' : 'are'} left out.`) : null;
+  if (!served) {
+    show(
+      $('#skill-live'),
+      el('h3', {}, `Live: prediction set ${report.prediction_set}`),
+      el('p', { class: 'caption', 'data-verdict': 'live' }, `No scored prediction of ${report.symbol} with its baselines yet (${plural(live.records, 'backfilled record')}): backfill accuracy once the fifth session after a prediction is stored.`),
+      dropped,
+    );
+    return;
+  }
+  const groups = [
+    ...Object.entries(live.by_source).map(([source, table]) => ({ label: `source ${source}`, table })),
+    ...Object.entries(live.by_version).map(([version, table]) => ({ label: `version ${version}`, table })),
+  ];
+  const levels = [
+    ...LEVELS.map((level) => ({ label: `confidence ${level}`, ...report.by_confidence[level] })),
+    ...Object.entries(report.by_grade).map(([grade, bucket]) => ({ label: grade, ...bucket })),
+  ].filter((b) => b && b.n > 0);
+  show(
+    $('#skill-live'),
+    el('h3', {}, `Live: prediction set ${report.prediction_set}, ${served.from} → ${served.to}`),
+    el('p', { class: 'verdict', 'data-verdict': 'live' }, versusBest(served, alpha)),
+    el('div', { class: 'table-wrap', id: 'skill-served' }, skillTableView(served)),
+    dropped,
+    el('h3', {}, 'Live by source and model version'),
+    el('div', { class: 'table-wrap', id: 'skill-groups' }, table(GROUP_COLUMNS, groups, { empty: 'No groups.' })),
+    el('h3', {}, 'Realised per confidence level and grade'),
+    el('div', { class: 'table-wrap', id: 'skill-levels-table' }, table(LEVEL_COLUMNS, levels, { empty: 'No scored signals.' })),
+  );
+}
+
+/** The non-empty bins of a reliability diagram as [mean P(up), realised frequency, n, low, high]. */
+const reliabilityPoints = (bins) => bins.filter((b) => b.n > 0).map((b) => [b.mean_prob, b.frequency, b.n, b.low, b.high]);
+
+/** Reliability diagram: holdout and live, raw and calibrated, against the diagonal; each legend entry has its ECE. */
+function drawReliability(report) {
+  const holdout = report.training?.skill.calibration;
+  const live = report.live.calibration;
+  const series = [];
+  const add = (name, bins, ece, color, dashed) =>
+    series.push({
+      name: `${name} · ECE ${num(ece, 3)}`,
+      type: 'line',
+      data: reliabilityPoints(bins),
+      itemStyle: { color },
+      lineStyle: { color, width: 1.5, type: dashed ? 'dashed' : 'solid' },
+      symbol: dashed ? 'emptyCircle' : 'circle',
+      symbolSize: (value) => Math.min(18, 5 + Math.sqrt(value[2]) * 1.5),
+    });
+  if (holdout?.reliability_raw) {
+    add('holdout raw', holdout.reliability_raw, holdout.ece_raw, BLUE, true);
+    add('holdout calibrated', holdout.reliability_calibrated, holdout.ece_calibrated, BLUE, false);
+  }
+  if (live) {
+    add('live raw', live.reliability_raw, live.ece_raw, AMBER, true);
+    add('live calibrated', live.reliability_calibrated, live.ece_calibrated, AMBER, false);
+  }
+  if (series.length === 0) {
+    $('#skill-reliability').hidden = true;
+    return false;
+  }
+  series[0].markLine = {
+    silent: true,
+    symbol: 'none',
+    lineStyle: { color: GREY, type: 'dotted', width: 1.5 },
+    label: { show: false },
+    data: [[{ coord: [0, 0] }, { coord: [1, 1] }]],
+  };
+  $('#skill-reliability').hidden = false;
+  draw('reliability', {
+    title: { text: `${report.symbol}: realised vs predicted (dotted: perfect calibration)`, left: 8, top: 4, textStyle: { fontSize: 13 } },
+    legend: { top: 26, left: 8, right: 8, itemHeight: 10, textStyle: { fontSize: 12 } },
+    grid: { left: 56, right: 20, top: 84, bottom: 48 },
+    xAxis: percentAxis({ min: 0, max: 1, interval: 0.1, name: 'mean predicted P(up)', nameLocation: 'middle', nameGap: 28 }),
+    yAxis: percentAxis({ min: 0, max: 1, interval: 0.1, name: 'realised frequency of up', nameLocation: 'middle', nameGap: 40 }),
+    tooltip: {
+      trigger: 'item',
+      formatter: (p) => `${p.seriesName}<br>P(up) in [${pct(p.value[3], 0)}, ${pct(p.value[4], 0)}): ${p.value[2]} sessions<br>mean P(up) ${pct(p.value[0], 1)}, realised ${pct(p.value[1], 1)}`,
+    },
+    series,
+  });
+  return true;
+}
+
+/** ECE of each sample and the conformal levels' coverage, nominal against realised. */
+function renderCalibrationFacts(report) {
+  const training = report.training?.skill;
+  const calibration = training?.calibration;
+  const live = report.live;
+  const eceRows = [
+    ...(calibration?.ece_out_of_fold_raw !== undefined ? [{ sample: 'out of fold (calibration fitted here)', n: calibration.out_of_fold_rows, raw: calibration.ece_out_of_fold_raw, calibrated: null }] : []),
+    ...(calibration?.ece_raw !== undefined ? [{ sample: 'holdout', n: training.holdout.n, raw: calibration.ece_raw, calibrated: calibration.ece_calibrated }] : []),
+    ...(live.calibration ? [{ sample: 'live', n: live.calibration.n, raw: live.calibration.ece_raw, calibrated: live.calibration.ece_calibrated }] : []),
+  ];
+  const conformal = training?.conformal;
+  const coverageRows = [
+    ...(conformal ? [{ sample: 'holdout', n: conformal.sessions, nominal: conformal.coverage, realised: conformal.realised_coverage, interval: conformal.interval }] : []),
+    ...(live.coverage ? [{ sample: 'live', n: live.coverage.n, nominal: live.coverage.nominal, realised: live.coverage.realised, interval: live.coverage.interval }] : []),
+  ];
+  show(
+    $('#skill-calibration'),
+    el('h3', {}, `Expected calibration error${calibration?.method ? ` (calibration: ${calibration.method})` : ''}`),
+    el('div', { class: 'table-wrap', id: 'skill-ece' }, table(
+      [
+        { label: 'Sample', value: (r) => r.sample },
+        { label: 'n', num: true, value: (r) => String(r.n) },
+        { label: 'ECE raw', num: true, value: (r) => num(r.raw, 3) },
+        { label: 'ECE calibrated', num: true, value: (r) => num(r.calibrated, 3) },
+      ],
+      eceRows,
+      { empty: 'No calibration measured yet.' },
+    )),
+    el('h3', {}, 'Conformal stop / target: coverage'),
+    el('div', { class: 'table-wrap', id: 'skill-coverage' }, table(
+      [
+        { label: 'Sample', value: (r) => r.sample },
+        { label: 'n', num: true, value: (r) => String(r.n) },
+        { label: 'Nominal', num: true, value: (r) => pct(r.nominal, 1) },
+        { label: 'Realised', num: true, value: (r) => pct(r.realised, 1) },
+        { label: '95% interval', num: true, value: (r) => between(r.interval) },
+        { label: 'vs nominal', value: (r) => (r.interval.high < r.nominal ? badge('below', 'no') : r.interval.low > r.nominal ? badge('above', 'warning') : badge('consistent', 'yes')) },
+      ],
+      coverageRows,
+      { empty: 'No conformal levels measured yet.' },
+    )),
+    conformal
+      ? el('p', { class: 'note' }, `Holdout: the 5-session return within ${signed(conformal.lower * 100, 2)}% … ${signed(conformal.upper * 100, 2)}% of the forecast, from ${conformal.n} out-of-fold residuals; it held ${conformal.covered} of ${conformal.sessions} holdout sessions (Wilson interval).`)
+      : null,
+  );
+}
+
+async function loadSkill(form, { auto = false } = {}) {
+  const input = form.elements.symbol;
+  if (auto) {
+    // Opening the tab loads a stored symbol: the one in the field if it is stored, else the first.
+    const stored = (await api('GET', '/monitoring')).symbols.map((s) => s.symbol);
+    if (stored.length === 0) {
+      show($('#skill-caption'), 'No symbols stored.');
+      return;
+    }
+    if (!stored.includes(input.value.trim())) input.value = stored[0];
+  }
+  const { symbol, set } = formValues(form);
+  const report = await api('GET', '/skill', { query: { symbol, set } });
+  const alpha = report.training?.skill.gate?.alpha ?? 0.05;
+  show(
+    $('#skill-caption'),
+    `${report.symbol} · prediction set ${report.prediction_set} · current model ${report.current_version_id ?? 'none'}`,
+  );
+  renderTrainingSkill(report);
+  renderLiveSkill(report, alpha);
+  renderCalibrationFacts(report);
+  drawReliability(report);
 }
 
 /**
@@ -654,6 +1029,7 @@ $('#status-reload').addEventListener('click', () => act($('#status-card'), loadS
 onSubmit($('#decay-form'), checkDecay);
 $('#alerts-check').addEventListener('click', () => act($('#alerts-card'), () => alerts(false)));
 $('#alerts-fire').addEventListener('click', () => act($('#alerts-card'), () => alerts(true)));
+onSubmit($('#skill-form'), (form) => loadSkill(form));
 onSubmit($('#backtest-form'), loadBacktest);
 
 showTab(location.hash.slice(1) in TABS ? location.hash.slice(1) : 'train');
