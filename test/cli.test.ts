@@ -7,7 +7,7 @@ import { testDatabases } from './support/databases.js';
 
 describe('lstm-signals --help', () => {
   const cwd = tmpdir();
-  it.each([[[]], [['ingest']], [['migrate']], [['bars']], [['bars', 'check']], [['features']], [['train']], [['spec']], [['versions']], [['rollback']], [['weekly']], [['predict']], [['health']], [['check-triggers']], [['status']], [['decay']], [['alerts']], [['calibration']]])('documents %j', async (command) => {
+  it.each([[[]], [['ingest']], [['migrate']], [['bars']], [['bars', 'check']], [['features']], [['train']], [['spec']], [['versions']], [['rollback']], [['weekly']], [['predict']], [['health']], [['check-triggers']], [['status']], [['decay']], [['alerts']], [['calibration']], [['skill']]])('documents %j', async (command) => {
     const { code, stdout } = await runCli([...command, '--help'], { cwd });
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: lstm-signals/);
@@ -65,7 +65,7 @@ describe('ingest of a folder with one bad symbol', () => {
 describe('train and spec', () => {
   it('trains a symbol from the command line and prints the run record', async () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'lstm-cli-'));
-    writeFileSync(path.join(cwd, 'tiny.json'), JSON.stringify({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0 } }));
+    writeFileSync(path.join(cwd, 'tiny.json'), JSON.stringify({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0, skill_gate: false, arima_baseline: false } }));
     const { code, stdout, stderr } = await runCli(['train', '--symbol', 'SPX', '--start', '2017-01-01', '--config', 'tiny.json', '--json'], { cwd });
     expect(code).toBe(0);
     const outcome = JSON.parse(stdout);
@@ -75,7 +75,7 @@ describe('train and spec', () => {
     expect(stderr).toMatch(/\[SPX\] refit all but the holdout epoch 1\/1/);
 
     // A second model kept beside the first (forced through the gate), then a rollback to the first.
-    writeFileSync(path.join(cwd, 'forced.json'), JSON.stringify({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0, min_f1_improvement: -1, seed: 5 } }));
+    writeFileSync(path.join(cwd, 'forced.json'), JSON.stringify({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0, skill_gate: false, arima_baseline: false, min_f1_improvement: -1, seed: 5 } }));
     const second = JSON.parse((await runCli(['train', '--symbol', 'SPX', '--start', '2017-01-01', '--config', 'forced.json', '--json'], { cwd })).stdout);
     expect(second.deployed).toBe(true);
     const listed = (await runCli(['versions', '--symbol', 'SPX'], { cwd })).stdout.trim().split('\n');
@@ -98,26 +98,46 @@ describe('train and spec', () => {
 });
 
 describe('weekly, predict and health from the command line', () => {
+  /** Calendar days from the bundled data's last bar to today (UTC), as the CLI measures a signal's age on the wall clock. */
+  const daysSinceLastBundledBar = () => Math.round((Date.parse(new Date().toISOString().slice(0, 10)) - Date.parse('2020-04-17')) / 86_400_000);
+
   it('runs the weekly job, reports health, and predicts', async () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'lstm-cli-'));
     expect((await runCli(['health'], { cwd })).code).toBe(1); // nothing stored yet: unhealthy
-    writeFileSync(path.join(cwd, 'tiny.json'), JSON.stringify({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0 }, weekly: { lookback_sessions: 600 } }));
+    writeFileSync(path.join(cwd, 'tiny.json'), JSON.stringify({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0, skill_gate: false, arima_baseline: false }, weekly: { lookback_sessions: 600 } }));
     const weekly = await runCli(['weekly', '--config', 'tiny.json'], { cwd });
     expect(weekly.code).toBe(0);
-    expect(weekly.stdout).toMatch(/^symbol\s+as of\s+grade/);
-    expect(weekly.stdout).toMatch(/\nSPX\s+2020-04-17\s+(STRONG_BUY|BUY|HOLD|SELL|STRONG_SELL)\s+[1-5]\s/);
-    expect(weekly.stdout).toMatch(/status success: 1 signal\(s\), 0 failure\(s\)/);
+    // The bundled data ends 2020-04-17; on the wall clock its signal is STALE, which the run says but does not count as a failure.
+    const days = daysSinceLastBundledBar();
+    const status = JSON.parse(readFileSync(path.join(cwd, 'weekly_trading_signals/lstm_status.json'), 'utf8'));
+    const [signal] = JSON.parse(readFileSync(status.latest_signal_file, 'utf8')).signals;
+    expect(signal).toMatchObject({ as_of: '2020-04-17', source: 'lstm', stale: true, data_age_days: days });
+    const shown = signal.skill.shown ? 'yes' : 'no';
+    const lines = weekly.stdout.split('\n');
+    expect(lines[0]).toMatch(/^symbol\s+as of\s+data\s+grade\s+conf\s+P\(up\)\s+exp 5d\s+price\s+stop\s+target\s+risk\s+source\s+skill$/);
+    expect(lines[1]).toMatch(new RegExp(`^SPX\\s+2020-04-17\\s+STALE\\s+(STRONG_BUY|BUY|HOLD|SELL|STRONG_SELL)\\s+[1-5]\\s.*\\slstm\\s+${shown}$`));
+    expect(lines[2]).toBe(`STALE: these are the signals of 2020-04-17 (SPX's last bar, ${days} days before today); the bundled data ends there.`);
+    // With the gate off the toy model serves, but the table says whether it has shown skill and, if not, its holdout numbers.
+    expect(lines[3]).toBe(signal.skill.shown ? `status success: 1 signal(s), 0 failure(s)` : `SPX: lstm has not shown skill: ${signal.skill.summary}`);
+    expect(weekly.stdout).toMatch(/\nstatus success: 1 signal\(s\), 0 failure\(s\)\n/);
+    expect(status).toMatchObject({ status: 'success', stale: [{ symbol: 'SPX', as_of: '2020-04-17', data_age_days: days }] });
     expect(weekly.stderr).toMatch(/\[SPX\] refit all but the holdout — 1 epochs/);
     for (const file of ['weekly_trading_signals/lstm_status.json', 'logs']) expect(existsSync(path.join(cwd, file))).toBe(true);
 
+    // The model is fine; the data is not: health is not HEALTHY while the latest bar is years old.
     const health = await runCli(['health', '--json'], { cwd });
-    expect(health.code).toBe(0);
-    expect(JSON.parse(health.stdout)).toMatchObject({ healthy: true, backend: { name: 'wasm' }, last_run: { status: 'success' } });
+    expect(health.code).toBe(1);
+    const healthReport = JSON.parse(health.stdout);
+    expect(healthReport).toMatchObject({ healthy: false, backend: { name: 'wasm' }, last_run: { status: 'success' }, symbols: [{ symbol: 'SPX', healthy: true, stale: true, data_age_days: days }] });
+    expect(healthReport.problems).toEqual([
+      `SPX: the latest stored session is 2020-04-17, ${days} days before ${new Date().toISOString().slice(0, 10)} (more than signals.max_data_age_days, 5): its signals are stale`,
+    ]);
 
     const noModel = await runCli(['predict', '--symbol', 'SPX', '--as-of', '2019-12-31', '--no-fallback'], { cwd });
     expect(noModel.code).toBe(2);
     expect(noModel.stderr).toMatch(/no model could forecast SPX at 2019-12-31: lstm: model SPX-\S+ was trained on data through 2020-04-17, after 2019-12-31/);
-    const fallback = JSON.parse((await runCli(['predict', '--symbol', 'SPX', '--as-of', '2019-12-31', '--json'], { cwd })).stdout);
+    // tiny.json turns the skill gate off: the fallback chain answers without having shown skill (with it on, the base rate would).
+    const fallback = JSON.parse((await runCli(['predict', '--symbol', 'SPX', '--as-of', '2019-12-31', '--config', 'tiny.json', '--json'], { cwd })).stdout);
     expect(fallback).toMatchObject({ created: true, signal: { as_of: '2019-12-31', source: 'arima' } });
 
     // 2020-04-17 is a Friday: the weekly trigger asks for an incremental training, run in a child process.
@@ -129,11 +149,39 @@ describe('weekly, predict and health from the command line', () => {
     const again = JSON.parse((await runCli(['check-triggers', '--run'], { cwd })).stdout);
     expect(again.checks[0]).toMatchObject({ trigger: null, job_id: null, reason: 'a training was already decided for 2020-04-17: at most one per session' });
 
-    const status = JSON.parse((await runCli(['status'], { cwd })).stdout);
-    expect(status.symbols[0]).toMatchObject({ symbol: 'SPX', current_version: ran.queue.recent[0].version_id, predictions_last_7_days: 1 });
-    expect(status.queue).toMatchObject({ concurrency: 2, running: [], queued: [] });
+    const monitoring = JSON.parse((await runCli(['status'], { cwd })).stdout);
+    expect(monitoring.symbols[0]).toMatchObject({ symbol: 'SPX', current_version: ran.queue.recent[0].version_id, predictions_last_7_days: 1 });
+    expect(monitoring.queue).toMatchObject({ concurrency: 2, running: [], queued: [] });
     const calibration = JSON.parse((await runCli(['calibration'], { cwd })).stdout);
     expect(Object.keys(calibration.overall.by_confidence)).toEqual(['1', '2', '3', '4', '5']);
+  });
+
+  it('with the skill gate on (the default), the README first command gives a stale base-rate HOLD and says both', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'lstm-cli-'));
+    // A toy network: the gate refuses it, and no fallback tier has shown skill either.
+    writeFileSync(path.join(cwd, 'tiny-gated.json'), JSON.stringify({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0 }, weekly: { lookback_sessions: 600 } }));
+    const weekly = await runCli(['weekly', '--config', 'tiny-gated.json'], { cwd });
+    expect(weekly.code).toBe(0);
+    const days = daysSinceLastBundledBar();
+    const lines = weekly.stdout.split('\n');
+    expect(lines[1]).toMatch(/^SPX\s+2020-04-17\s+STALE\s+HOLD\s+1\s.*\sbase_rate\s+no$/);
+    expect(lines.slice(2, 5)).toEqual([
+      `STALE: these are the signals of 2020-04-17 (SPX's last bar, ${days} days before today); the bundled data ends there.`,
+      'SPX: no forecaster has shown skill on SPX',
+      'status success: 1 signal(s), 0 failure(s)',
+    ]);
+
+    // Health: the stale data is the problem; the refused model is a note (the base rate answers by design).
+    const health = await runCli(['health'], { cwd });
+    expect(health.code).toBe(1);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(health.stdout.split('\n')).toEqual([
+      expect.stringMatching(/^UNHEALTHY — backend wasm; last weekly run: \S+ \(success\)$/),
+      `  FAIL SPX: no model (the skill gate refused the latest); last bar 2020-04-17, ${days} days ago (STALE); no skill shown; 0 training failure(s)`,
+      `  SPX: the latest stored session is 2020-04-17, ${days} days before ${today} (more than signals.max_data_age_days, 5): its signals are stale`,
+      expect.stringMatching(/^ {2}note: no forecaster has shown skill on SPX \(the skill gate refused SPX's latest model: no skill shown: .+\); its signals are base-rate HOLDs$/),
+      '',
+    ]);
   });
 });
 
@@ -149,16 +197,19 @@ describe.each(testDatabases)('migrate on $name', (db) => {
   afterAll(async () => drop());
 
   it('applies, reports, reverts and re-applies the schema', async () => {
-    const both = (state: string) => `${state}  InitialSchema1763700000000\n${state}  RuntimeTables1763800000000\n${state}  Backtests1763900000000\n`;
+    const names = ['InitialSchema1763700000000', 'RuntimeTables1763800000000', 'Backtests1763900000000', 'LiveSkill1764000000000'];
+    const both = (state: string) => names.map((name) => `${state}  ${name}\n`).join('');
     expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(both('pending'));
     expect((await runCli(['migrate', '--db', url], { cwd })).stdout).toBe(both('applied'));
     expect((await runCli(['migrate'], { cwd, env: { LSTM_DB_URL: url } })).stdout).toMatch(/^schema up to date on /);
     expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(both('applied'));
-    expect((await runCli(['migrate', '--revert', '--db', url], { cwd })).stdout).toMatch(/^reverted Backtests1763900000000 on /);
+    expect((await runCli(['migrate', '--revert', '--db', url], { cwd })).stdout).toMatch(/^reverted LiveSkill1764000000000 on /);
     expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(
-      'applied  InitialSchema1763700000000\napplied  RuntimeTables1763800000000\npending  Backtests1763900000000\n',
+      'applied  InitialSchema1763700000000\napplied  RuntimeTables1763800000000\napplied  Backtests1763900000000\npending  LiveSkill1764000000000\n',
     );
-    expect((await runCli(['migrate', '--revert', '--all', '--db', url], { cwd })).stdout).toMatch(/^reverted RuntimeTables1763800000000 on .*\nreverted InitialSchema1763700000000 on /);
+    expect((await runCli(['migrate', '--revert', '--all', '--db', url], { cwd })).stdout).toMatch(
+      /^reverted Backtests1763900000000 on .*\nreverted RuntimeTables1763800000000 on .*\nreverted InitialSchema1763700000000 on /,
+    );
     expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(both('pending'));
   });
 });
