@@ -145,9 +145,8 @@ describe('skillTable against hand-computed values', () => {
   it('AUC of P(up): the share of (up, down) pairs the subject ranked right, ties counting half', () => {
     // Ups scored 0.7, 0.6, 0.8, 0.6, 0.4; downs 0.3, 0.4, 0.2. Pairs (15): 0.4 vs 0.4 is a tie (½); every other up is above every down.
     // → (14 + 0.5) / 15.
-    expect(table.subject.auc).toBeCloseTo(14.5 / 15, 12);
-    expect(table.baselines[0]!.auc).toBe(0.5); // a constant tells nothing apart
-    expect(table.discrimination!.auc).toBe(table.subject.auc);
+    expect(table.subject.discrimination!.auc).toBeCloseTo(14.5 / 15, 12);
+    expect(table.baselines[0]!.discrimination!.auc).toBe(0.5); // a constant tells nothing apart
   });
 
   it('needs the majority baseline and aligned series', () => {
@@ -161,19 +160,22 @@ describe('skillVerdict', () => {
   const outcomes = Array.from({ length: n }, (_, i) => ({ date: `d${String(i).padStart(3, '0')}`, direction: i % 5 < 3 ? 1 : 0, return: i % 5 < 3 ? 0.01 : -0.01 }));
   const majority = { name: 'majority', forecasts: outcomes.map(() => ({ prob_up: 0.6, direction: 1, expected_return: 0.002 })) };
   const gate = { minSkill: 0, alpha: 0.05 };
+  const good = { name: 'lstm', forecasts: outcomes.map((o) => ({ prob_up: o.direction ? 0.8 : 0.2, direction: o.direction, expected_return: o.return })) };
 
   it('passes a forecaster that knows the outcome well, with the evidence in the reason', () => {
-    const good = { name: 'lstm', forecasts: outcomes.map((o) => ({ prob_up: o.direction ? 0.8 : 0.2, direction: o.direction, expected_return: o.return })) };
     const verdict = skillVerdict(skillTable('holdout', good, [majority], outcomes), gate);
     expect(verdict.passed).toBe(true);
-    expect(verdict.reason).toMatch(/^shown skill: holdout d000\.\.d199: hit 100\.0% \[98\.1%, 100\.0%\] of 200 vs best baseline majority 60\.0% \[53\.1%, 66\.5%\]; Brier skill \+0\.833 .*; AUC 1\.000 \[1\.000, 1\.000\], p 0\.00050/);
+    // One-sided p of the AUC: no resample is at or below ½, so p = 1/(2000 + 1).
+    expect(verdict.reason).toMatch(
+      /^shown skill: holdout d000\.\.d199: hit 100\.0% \[98\.1%, 100\.0%\] of 200 vs best baseline majority 60\.0% \[53\.1%, 66\.5%\]; Brier skill \+0\.833 .*; discrimination on holdout \(200 sessions\): AUC 1\.000 \[1\.000, 1\.000\], p 0\.00050; not significantly below majority/,
+    );
   });
 
   it('refuses the base rate itself (no improvement, no discrimination) and a forecaster worse than it', () => {
     const same = { name: 'lstm', forecasts: majority.forecasts };
     const verdict = skillVerdict(skillTable('holdout', same, [majority], outcomes), gate);
     expect(verdict.passed).toBe(false);
-    expect(verdict.reason).toMatch(/^no skill shown: Brier skill \+0\.000 is not above 0; P\(up\) does not tell up from down beyond chance \(AUC 0\.500/);
+    expect(verdict.reason).toMatch(/^no skill shown: Brier skill \+0\.000 is not above 0; P\(up\) does not tell up from down beyond chance on holdout \(200 sessions\): AUC 0\.500/);
     const bad = { name: 'lstm', forecasts: outcomes.map((o) => ({ prob_up: o.direction ? 0.4 : 0.6, direction: 1 - o.direction, expected_return: -o.return })) };
     expect(skillVerdict(skillTable('holdout', bad, [majority], outcomes), gate).reason).toContain('hit rate significantly below majority');
   });
@@ -184,11 +186,21 @@ describe('skillVerdict', () => {
     const constant = { name: 'lstm', forecasts: outcomes.map(() => ({ prob_up: 0.6, direction: 1, expected_return: 0 })) };
     const table = skillTable('holdout', constant, [drifted], outcomes);
     expect(table.subject.brier_skill).toBeCloseTo(1 - 0.24 / 0.25, 12); // 0.6·0.16 + 0.4·0.36 = 0.24 against 0.25
-    expect(skillVerdict(table, gate)).toMatchObject({ passed: false, reason: expect.stringContaining('P(up) does not tell up from down beyond chance (AUC 0.500') });
+    expect(skillVerdict(table, gate)).toMatchObject({ passed: false, reason: expect.stringContaining('P(up) does not tell up from down beyond chance on holdout (200 sessions): AUC 0.500') });
+  });
+
+  it('judges discrimination on the evidence given (the out-of-fold rows), and still wants an AUC above ½ on the holdout', () => {
+    const table = skillTable('holdout', good, [majority], outcomes);
+    const blind = skillTable('out_of_fold', { name: 'lstm (raw)', forecasts: majority.forecasts }, [majority], outcomes).subject;
+    expect(skillVerdict(table, gate, { sample: 'out_of_fold', skill: blind }).reason).toMatch(/P\(up\) does not tell up from down beyond chance on out_of_fold \(200 sessions\): AUC 0\.500/);
+    const sharp = skillTable('out_of_fold', good, [majority], outcomes).subject;
+    expect(skillVerdict(table, gate, { sample: 'out_of_fold', skill: sharp }).passed).toBe(true);
+    // Discriminating out of fold, but backwards on the holdout.
+    const reversed = skillTable('holdout', { name: 'lstm', forecasts: good.forecasts.map((f) => ({ ...f, prob_up: f.prob_up === 0.8 ? 0.58 : 0.62 })) }, [majority], outcomes);
+    expect(skillVerdict(reversed, gate, { sample: 'out_of_fold', skill: sharp }).reason).toContain('on the holdout P(up) ranks no better than chance (AUC 0.000)');
   });
 
   it('needs ten 5-session blocks: fewer sessions show nothing', () => {
-    const good = { name: 'lstm', forecasts: outcomes.map((o) => ({ prob_up: o.direction ? 0.8 : 0.2, direction: o.direction, expected_return: o.return })) };
     const short = (k: number) => skillTable('holdout', { ...good, forecasts: good.forecasts.slice(0, k) }, [{ ...majority, forecasts: majority.forecasts.slice(0, k) }], outcomes.slice(0, k));
     expect(skillVerdict(short(49), gate).reason).toMatch(/^no skill shown: 49 sessions are too few to show skill \(needs 50\)/);
     expect(skillVerdict(short(50), gate).passed).toBe(true);

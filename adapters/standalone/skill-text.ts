@@ -56,6 +56,7 @@ const SKILL_COLUMNS: Column[] = [
   { header: 'Brier skill', right: true },
   { header: 'log loss', right: true },
   { header: 'IC', right: true },
+  { header: 'AUC', right: true },
   { header: 'McNemar b/c', right: true },
   { header: 'p', right: true },
   { header: 'Brier diff. [95% interval]' },
@@ -63,7 +64,7 @@ const SKILL_COLUMNS: Column[] = [
 ];
 
 function forecasterCells(f: ForecasterSkill, name: string): string[] {
-  return [name, String(f.n), rateWithInterval(f.hit_rate, f.hit_rate_interval), score(f.brier), signed(f.brier_skill), score(f.log_loss), signed(f.ic)];
+  return [name, String(f.n), rateWithInterval(f.hit_rate, f.hit_rate_interval), score(f.brier), signed(f.brier_skill), score(f.log_loss), signed(f.ic), f.discrimination ? score(f.discrimination.auc) : 'n/a'];
 }
 
 /**
@@ -97,17 +98,9 @@ export function formatSkillTable(title: string, table: SkillTable, indent = '  '
 /** What the skill tables' columns mean: printed once under them. */
 export const SKILL_LEGEND = [
   `hit rate: share of sessions whose direction ${FORECAST_DAYS} sessions ahead was right, with its Wilson 95% interval; * = the best baseline (highest hit rate on the same sessions)`,
-  'Brier skill: 1 − Brier / Brier of the reference base rate (> 0 beats it); IC: Spearman rank correlation of expected with realised return',
+  'Brier skill: 1 − Brier / Brier of the reference base rate (> 0 beats it); IC: Spearman rank correlation of expected with realised return; AUC: how often P(up) ranked an up-session above a down-session (0.5 = chance)',
   'McNemar b/c: sessions the subject got right and the baseline wrong / the reverse, exact two-sided p; Brier diff.: subject − baseline per session (negative = the subject better), block-bootstrap interval and p',
 ];
-
-/** "hit 57.5% [50.8%, 64.1%] of 226 vs best baseline majority 59.7% [53.2%, 65.9%]; Brier skill −0.280; IC +0.010". */
-export function skillLine(table: SkillTable): string {
-  const s = table.subject;
-  const best = table.baselines.find((b) => b.name === table.best_baseline.name);
-  const bestText = best ? `${best.name} ${rateWithInterval(best.hit_rate, best.hit_rate_interval)}` : `${table.best_baseline.name} ${pct(table.best_baseline.hit_rate)}`;
-  return `hit ${rateWithInterval(s.hit_rate, s.hit_rate_interval)} of ${s.n} vs best baseline ${bestText}; Brier skill ${signed(s.brier_skill)}; IC ${signed(s.ic)}`;
-}
 
 // ---- live skill -------------------------------------------------------------------------------------------
 

@@ -20,13 +20,13 @@ export interface Universe {
   to: string;
 }
 
-function toCsv(bars: readonly DailyBar[]): string {
+export function toCsv(bars: readonly DailyBar[]): string {
   const lines = bars.map((b) => `${b.date},${b.open},${b.high},${b.low},${b.close},${b.volume}`);
   return `date,open,high,low,close,volume\n${lines.join('\n')}\n`;
 }
 
 /** The bundled S&P 500 bars, validated strictly as the CLI reads them. */
-async function bundledSpx(): Promise<DailyBar[]> {
+export async function bundledSpx(): Promise<DailyBar[]> {
   const result = await new CsvBarSource(path.join(BUNDLED_DATA, 'SPX.csv'), { strict: true }).load('SPX');
   if (result.rejected) throw new Error('the bundled SPX.csv failed validation');
   return result.bars;

@@ -4,7 +4,7 @@
  * on the same sessions, Brier skill against the base rate, IC) and the skill gate's verdict.
  */
 import type { Interval } from './stats.js';
-import { describeSkill, type SkillTable, type SkillVerdict } from './skill-table.js';
+import { describeSkill, type ForecasterSkill, type SkillTable, type SkillVerdict } from './skill-table.js';
 
 export interface ModelSkill {
   /** The version whose holdout this is; a fine-tuned version carries its parent's (null for a fallback tier). */
@@ -19,8 +19,8 @@ export interface ModelSkill {
   brier_skill: number | null;
   reference_base_rate: number;
   ic: number | null;
-  /** AUC of P(up) with its block-bootstrap interval and one-sided p (null when every session went the same way). */
-  discrimination: SkillTable['discrimination'];
+  /** AUC of P(up) on these sessions with its block-bootstrap interval and one-sided p (null when every session went the same way). */
+  discrimination: ForecasterSkill['discrimination'];
   /** The skill gate's verdict on these numbers. */
   passed: boolean;
   reason: string;
@@ -42,7 +42,7 @@ export function modelSkill(table: SkillTable, verdict: SkillVerdict, measuredVer
     brier_skill: s.brier_skill,
     reference_base_rate: table.reference_base_rate,
     ic: s.ic,
-    discrimination: table.discrimination,
+    discrimination: s.discrimination,
     passed: verdict.passed,
     reason: verdict.reason,
     summary: describeSkill(table),

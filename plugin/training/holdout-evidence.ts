@@ -1,8 +1,9 @@
 /**
  * What the holdout shows about a candidate, beside the baselines on the same sessions: its skill table (on the
- * calibrated probabilities it would serve) and the skill gate's verdict, the verdicts of the fallback tiers
- * (ARIMA and the technical rules, each held to the same rule against the other forecasters), the calibration
- * before and after (ECE and reliability bins), and the realised coverage of the conformal interval.
+ * calibrated probabilities it would serve) and the skill gate's verdict — its discrimination judged on the larger
+ * out-of-fold sample — the verdicts of the fallback tiers (ARIMA and the technical rules, each held to the same rule
+ * against the other forecasters), the calibration before and after (ECE and reliability bins), and the realised
+ * coverage of the conformal interval.
  */
 import type { DailyBar } from '../bar.js';
 import type { Samples } from '../features/windows.js';
@@ -12,7 +13,7 @@ import { conformalBounds, type ConformalBounds } from '../skill/conformal.js';
 import { wilsonInterval, type Interval } from '../skill/stats.js';
 import { barIndices, measureSkill } from '../skill/measure.js';
 import { modelSkill, type ModelSkill } from '../skill/model-skill.js';
-import { skillTable, skillVerdict, type SkillGateSettings, type SkillTable, type SkillVerdict } from '../skill/skill-table.js';
+import { skillTable, skillVerdict, type ForecasterSkill, type SkillGateSettings, type SkillTable, type SkillVerdict } from '../skill/skill-table.js';
 import { pick } from './fit.js';
 import type { Split } from './splits.js';
 
@@ -41,6 +42,8 @@ export async function holdoutEvidence(input: {
   coverage: number;
   gate: SkillGateSettings;
   arima: boolean;
+  /** The cross-validation's out-of-fold table: where each forecaster measured there shows its discrimination (ARIMA is not). */
+  outOfFold?: SkillTable;
 }): Promise<HoldoutEvidence> {
   const { samples, split, prediction } = input;
   const subject = {
@@ -55,12 +58,15 @@ export async function holdoutEvidence(input: {
     subject,
     arima: input.arima,
   });
+  const oof = input.outOfFold;
+  const evidenceOf = (forecaster: ForecasterSkill | undefined) => (oof && forecaster ? { sample: oof.sample, skill: forecaster } : undefined);
   const fallbacks = Object.fromEntries(
     measured.baselines
       .filter((own) => (FALLBACK_TIERS as readonly string[]).includes(own.name))
       .map((own) => {
         const table = skillTable('holdout', own, measured.baselines.filter((b) => b !== own), measured.outcomes);
-        return [own.name, modelSkill(table, skillVerdict(table, input.gate), null)];
+        const verdict = skillVerdict(table, input.gate, evidenceOf(oof?.baselines.find((b) => b.name === own.name)));
+        return [own.name, modelSkill(table, verdict, null)];
       }),
   ) as HoldoutEvidence['fallbacks'];
 
@@ -69,7 +75,7 @@ export async function holdoutEvidence(input: {
   const realised = pick(samples.magnitude, split.test);
   return {
     table: measured.table,
-    verdict: skillVerdict(measured.table, input.gate),
+    verdict: skillVerdict(measured.table, input.gate, evidenceOf(oof?.subject)),
     fallbacks,
     calibration: {
       ece_raw: expectedCalibrationError(prediction.probUpRaw, actual),

@@ -168,6 +168,7 @@ export class Trainer {
     const best = cv[bestIndex]!;
     const oof = outOfFold[bestIndex]!;
     const evidence = outOfFoldEvidence(oof, samples, settings.calibration);
+    const outOfFoldTable = await outOfFoldSkill(oof, samples, request.bars);
 
     const trained = await fitModel(data, split.train, labels, this.fitOptions(request, best.params, 'refit', 'all but the holdout'));
     let blob: Buffer;
@@ -227,12 +228,11 @@ export class Trainer {
         coverage: request.levelCoverage ?? DEFAULT_LEVEL_COVERAGE,
         arima: settings.arima_baseline,
         gate: { minSkill: settings.min_skill, alpha: settings.skill_alpha },
+        outOfFold: outOfFoldTable,
       });
     } finally {
       candidate.dispose();
     }
-    const outOfFoldTable = await outOfFoldSkill(oof, samples, request.bars);
-
     const holdoutDates = pick(samples.asOf, split.test);
     const incumbent = await scoreIncumbent(this.store, {
       symbol,
