@@ -4,7 +4,7 @@
  *
  * Walk-forward backtests (the real triggers, retraining on the data available at each session, every signal
  * logged point-in-time and backfilled five sessions later):
- * - spx: the bundled S&P 500, 2018-04-02..2020-04-09, default settings (skill gate on);
+ * - spx: the bundled S&P 500, 2018-04-02..2020-04-09 with the five years before it, default settings (skill gate on);
  * - spx-ungated: the same with training.skill_gate off, so the LSTM serves whatever it shows: its own skill;
  * - edge: a seeded synthetic series whose volume carries the forward 5-session return with correlation 0.6
  *   (best possible hit rate 1/2 + arcsin(0.6)/π = 70.5%), four years, smaller networks.
@@ -170,14 +170,24 @@ async function gateRows(): Promise<BenchRow[]> {
   ];
 }
 
+/**
+ * Five years of bars before the walk-forward, as the weekly run's lookback: the initial training and every
+ * triggered one see at most those years and the sessions since (full history would make each fast training
+ * several minutes long).
+ */
+const HISTORY_SESSIONS = 1260;
+const since = (bars: Awaited<ReturnType<typeof bundledSpx>>, from: string) => bars.slice(Math.max(0, bars.findIndex((b) => b.date >= from) - HISTORY_SESSIONS));
+const spxFrom = (from: string) => async () => folderWith('SPX', since(await bundledSpx(), from));
+
 const dates = QUICK ? { from: '2019-10-01', to: '2020-04-09' } : { from: '2018-04-02', to: '2020-04-09' };
+const edgeDates = QUICK ? dates : { from: '2016-04-01', to: '2020-04-09' };
 const scenarios: Scenario[] = [
-  { name: 'spx', csv: async () => folderWith('SPX', await bundledSpx()), ...dates, config: {} },
-  { name: 'spx-ungated', csv: async () => folderWith('SPX', await bundledSpx()), ...dates, config: { training: { skill_gate: false } } },
+  { name: 'spx', csv: spxFrom(dates.from), ...dates, config: {} },
+  { name: 'spx-ungated', csv: spxFrom(dates.from), ...dates, config: { training: { skill_gate: false } } },
   {
     name: 'edge',
-    csv: async () => folderWith('EDGE', knownEdgeBars('EDGE', (await bundledSpx()).map((b) => b.date), 20_261_202, EDGE)),
-    ...(QUICK ? dates : { from: '2016-04-01', to: '2020-04-09' }),
+    csv: async () => folderWith('EDGE', since(knownEdgeBars('EDGE', (await bundledSpx()).map((b) => b.date), 20_261_202, EDGE), edgeDates.from)),
+    ...edgeDates,
     config: { training: SMALL },
   },
 ];

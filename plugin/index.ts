@@ -50,7 +50,7 @@ export type { SessionReport, SymbolSessionReport } from './runtime/session-runne
 export { calibrationReport, type CalibrationReport, type Calibration, type CalibrationBucket } from './monitoring/calibration.js';
 export { skillReport, type SkillReport, type TrainingSkill } from './skill/skill-report.js';
 export { liveSkill, type LiveSkillReport } from './skill/live-skill.js';
-export { skillTable, skillVerdict, describeSkill, MIN_SKILL_SESSIONS, type SkillTable, type ForecasterSkill, type PairedComparison, type SkillVerdict, type RealisedOutcome, type ForecastSeries } from './skill/skill-table.js';
+export { skillTable, skillVerdict, describeSkill, MIN_SKILL_SESSIONS, MIN_DISCRIMINATION_SESSIONS, type SkillTable, type ForecasterSkill, type PairedComparison, type SkillVerdict, type RealisedOutcome, type ForecastSeries } from './skill/skill-table.js';
 export type { ModelSkill } from './skill/model-skill.js';
 export { BASELINE_NAMES, type BaselineName, type PointForecast } from './skill/baselines.js';
 export { wilsonInterval, type Interval } from './skill/stats.js';

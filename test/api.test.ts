@@ -12,6 +12,7 @@ import {
   manifest,
   plotData,
   trainingSpec,
+  wilsonInterval,
   type LstmSignalsPlugin,
   type Logger,
   type ModelMetadata,
@@ -312,10 +313,16 @@ describe.each(testDatabases)('the HTTP API over real HTTP on $name', (db) => {
     expect(status).toBe(200);
     expect(withoutClock(body)).toEqual(withoutClock(json(await plugin.monitoringStatus())));
     const records = await plugin.store!.repos.accuracyRecord.findBy({ symbol: 'SPX' });
-    expect(body.symbols.map((s: Record<string, unknown>) => [s.symbol, s.current_version, s.accuracy_records, s.predictions_last_7_days, s.direction_accuracy, s.training_failures])).toEqual([
-      ['IDX', null, 0, 0, null, 0],
-      ['SPX', v1, 3, 1, records.filter((r) => r.direction_correct).length / 3, 0],
+    const hits = records.filter((r) => r.direction_correct).length;
+    expect(body.symbols.map((s: Record<string, unknown>) => [s.symbol, s.current_version, s.accuracy_records, s.predictions_last_7_days, s.training_failures])).toEqual([
+      ['IDX', null, 0, 0, 0],
+      ['SPX', v1, 3, 1, 0],
     ]);
+    // The hit rate with its interval, beside the best baseline on the same three sessions.
+    const majorityHits = records.filter((r) => r.baselines_json!.majority!.direction === r.actual_direction).length;
+    expect(body.symbols[0].hit_rate).toBeNull();
+    expect(body.symbols[1].hit_rate).toMatchObject({ n: 3, hit_rate: hits / 3, hit_rate_interval: json(wilsonInterval(hits, 3)) });
+    expect(body.symbols[1].hit_rate.best_baseline.hit_rate).toBeGreaterThanOrEqual(majorityHits / 3);
   });
 
   it('GET /performance-decay runs the decay check and, with log, stores it', async () => {

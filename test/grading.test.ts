@@ -450,10 +450,10 @@ describe('the signal', () => {
 });
 
 describe('conformal levels', () => {
-  // 19 out-of-fold residuals −0.09, −0.08, …, +0.09. Coverage 0.8 → α 0.2: lower = the floor(20·0.1) = 2nd smallest = −0.08,
-  // upper = the ceil(20·0.9) = 18th smallest = +0.08.
-  const residuals = Array.from({ length: 19 }, (_, i) => Math.round((i - 9) * 0.01 * 100) / 100);
-  const withResiduals = (probUp: number, return5d: number) => ({ ...forecast(probUp, return5d), residuals });
+  // 19 out-of-fold scores −4.5, −4, …, +4.5 in units of a volatility scale of 0.02, i.e. returns of −9% … +9%.
+  // Coverage 0.8 → α 0.2: lower = the floor(20·0.1) = 2nd smallest = −4 (−8%), upper = the ceil(20·0.9) = 18th smallest = +4 (+8%).
+  const scores = Array.from({ length: 19 }, (_, i) => (i - 9) / 2);
+  const withResiduals = (probUp: number, return5d: number) => ({ ...forecast(probUp, return5d), conformal: { scores, scale: 0.02 } });
 
   it('a long: the interval of the 5-session return around the forecast, in price, with its stated coverage', () => {
     const signal = grade(withResiduals(0.6, 0.01));
@@ -470,7 +470,7 @@ describe('conformal levels', () => {
   });
 
   it('follows the configured coverage, and widens an interval that leaves out the price', () => {
-    // Coverage 0.5 → α 0.5: lower = floor(20·0.25) = 5th smallest = −0.05, upper = ceil(20·0.75) = 15th = +0.05.
+    // Coverage 0.5 → α 0.5: lower = floor(20·0.25) = 5th smallest = −2.5 (−5%), upper = ceil(20·0.75) = 15th = +2.5 (+5%).
     const half = grade(withResiduals(0.6, 0.01), rules({ level_coverage: 0.5 }));
     expect(half.stop_loss).toBeCloseTo(112 * 0.96, 12);
     expect(half.take_profit).toBeCloseTo(112 * 1.06, 12);
@@ -478,6 +478,14 @@ describe('conformal levels', () => {
     const above = grade(withResiduals(0.7, 0.09));
     expect(above.stop_loss).toBe(112);
     expect(above.take_profit).toBeCloseTo(112 * 1.17, 12);
+  });
+
+  it('widens with today’s volatility: the same scores at twice the scale give twice the distance', () => {
+    const turbulent = grade({ ...forecast(0.6, 0.01), conformal: { scores, scale: 0.04 } });
+    expect(turbulent.stop_loss).toBeCloseTo(112 * (1 + 0.01 - 0.16), 12);
+    expect(turbulent.take_profit).toBeCloseTo(112 * (1 + 0.01 + 0.16), 12);
+    // A scale that cannot be measured (too few bars): no interval, ATR levels.
+    expect(grade({ ...forecast(0.6, 0.01), conformal: { scores, scale: Number.NaN } })).toMatchObject({ levels_rule: 'atr', levels_coverage: null });
   });
 
   it('too few residuals for the coverage: ATR levels, no stated coverage', () => {
@@ -532,6 +540,7 @@ describe('out of distribution, staleness, the base rate and skill', () => {
       brier_skill: 0.05,
       reference_base_rate: 0.55,
       ic: 0.1,
+      ece: { raw: 0.08, calibrated: 0.04 },
       discrimination: { auc: 0.62, interval: { low: 0.51, high: 0.73 }, p_value: 0.02 },
       passed: true,
       reason: 'shown skill: …',

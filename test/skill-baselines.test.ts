@@ -200,10 +200,14 @@ describe('skillVerdict', () => {
     expect(skillVerdict(reversed, gate, { sample: 'out_of_fold', skill: sharp }).reason).toContain('on the holdout P(up) ranks no better than chance (AUC 0.000)');
   });
 
-  it('needs ten 5-session blocks: fewer sessions show nothing', () => {
+  it('needs a holdout of ten 5-session blocks, and evidence of ten 20-session blocks for discrimination', () => {
     const short = (k: number) => skillTable('holdout', { ...good, forecasts: good.forecasts.slice(0, k) }, [{ ...majority, forecasts: majority.forecasts.slice(0, k) }], outcomes.slice(0, k));
-    expect(skillVerdict(short(49), gate).reason).toMatch(/^no skill shown: 49 sessions are too few to show skill \(needs 50\)/);
-    expect(skillVerdict(short(50), gate).passed).toBe(true);
+    const outOfFold = { sample: 'out_of_fold', skill: skillTable('out_of_fold', good, [majority], outcomes).subject };
+    expect(skillVerdict(short(49), gate, outOfFold).reason).toMatch(/^no skill shown: 49 sessions are too few to show skill \(needs 50\)/);
+    expect(skillVerdict(short(50), gate, outOfFold).passed).toBe(true);
+    // Without out-of-fold rows the holdout is its own evidence: 199 sessions cannot show discrimination, whatever the AUC.
+    expect(skillVerdict(short(199), gate).reason).toContain('holdout has 199 sessions, too few to show discrimination (needs 200: ten 20-session blocks)');
+    expect(skillVerdict(short(200), gate).passed).toBe(true);
   });
 });
 

@@ -4,8 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { knownEdgeBars } from '../bench/support/synthetic-bars.js';
-import { BarStore, ModelRegistry, Predictor, Store, Trainer, resolveConfig, type DailyBar, type ModelMetadata, type TrainingSettings } from '../plugin/index.js';
+import { BarStore, ModelRegistry, Predictor, Store, Trainer, resolveConfig, type DailyBar, type ModelMetadata, type RunSkill, type TrainingSettings } from '../plugin/index.js';
 import { LstmModel } from '../plugin/model/lstm-model.js';
+import { conformalBounds } from '../plugin/skill/conformal.js';
 import type { SkillTable } from '../plugin/skill/skill-table.js';
 import { decideDeployment } from '../plugin/training/deploy-rule.js';
 import { buildDataset, fitModel, scoreModel } from '../plugin/training/fit.js';
@@ -47,7 +48,7 @@ describe('the skill gate on its own', () => {
       const model = await fitModel(data, split.train, labels, { params: training.fast_params, settings: training, trainingType: 'fast' });
       try {
         const prediction = model.predict(data.samples, split.test);
-        return holdoutEvidence({ bars, samples: data.samples, split, prediction, residuals: [], coverage: 0.8, gate: GATE, arima: false });
+        return holdoutEvidence({ bars, samples: data.samples, split, prediction, scores: [], scales: [], coverage: 0.8, gate: GATE, arima: false });
       } finally {
         model.dispose();
       }
@@ -85,10 +86,12 @@ describe('training with the skill gate', () => {
     const version = await new ModelRegistry(store).getOrFail(outcome.versionId);
     const meta = version.metadata_json as unknown as ModelMetadata;
     expect(meta.calibration).toMatchObject({ method: 'isotonic', n: oofRows });
-    expect(meta.residuals).toHaveLength(oofRows);
-    expect(meta.residuals).toEqual([...meta.residuals!].sort((a, b) => a - b));
+    expect(meta.conformalScores).toHaveLength(oofRows);
+    expect(meta.conformalScores).toEqual([...meta.conformalScores!].sort((a, b) => a - b));
     expect(meta.dissimilarity!.rows.length).toBe(400);
     expect(meta.skill).toMatchObject({ measured_version_id: outcome.versionId, sample: 'holdout', n: 63, passed: true });
+    const calibration = (outcome.run.metrics_json as { skill: RunSkill }).skill.calibration;
+    expect(meta.skill!.ece).toEqual({ raw: calibration.ece_raw, calibrated: calibration.ece_calibrated });
 
     // The signal: the calibrated probability (the raw one kept), conformal levels at the stated coverage, the skill it showed.
     const predictor = new Predictor(store, resolveConfig({ training: LEARNING }), () => new Date(`${sessions.at(-1)}T21:00:00Z`));
@@ -104,7 +107,19 @@ describe('training with the skill gate', () => {
       }
       expect(signal).toMatchObject({ source: 'lstm', levels_rule: 'conformal', levels_coverage: 0.8, stale: false, data_age_days: 0, skill: { shown: true, measured: meta.skill } });
       expect(signal.dissimilarity).toBeGreaterThanOrEqual(0);
-      expect(forecast.residuals).toEqual(meta.residuals);
+      // Conformal levels: the out-of-fold scores' interval in units of today's volatility scale, the sample standard
+      // deviation of the last 20 daily log returns × √5.
+      const closes = edge.slice(-21).map((b) => b.close);
+      const logReturns = closes.slice(1).map((c, i) => Math.log(c / closes[i]!));
+      const m = logReturns.reduce((a, b) => a + b, 0) / 20;
+      const scale = Math.sqrt(logReturns.reduce((a, r) => a + (r - m) ** 2, 0) / 19) * Math.sqrt(5);
+      expect(forecast.conformal).toEqual({ scores: meta.conformalScores, scale: expect.closeTo(scale, 12) });
+      const { lower, upper } = conformalBounds(meta.conformalScores!, 0.8)!;
+      const price = signal.current_price;
+      const [low, high] = [price * (1 + signal.expected_return_5d + lower * scale), price * (1 + signal.expected_return_5d + upper * scale)];
+      const [stop, target] = signal.action === 'SELL' ? [Math.max(price, high), Math.min(price, low)] : [Math.min(price, low), Math.max(price, high)];
+      expect(signal.stop_loss).toBeCloseTo(stop, 9);
+      expect(signal.take_profit).toBeCloseTo(target, 9);
     } finally {
       predictor.dispose();
     }
@@ -170,7 +185,7 @@ describe('calibration and conformal residuals come from out-of-fold rows only', 
     const [clean, poisoned] = runs as [(typeof runs)[0], (typeof runs)[0]];
     const skill = (r: typeof clean) => (r.outcome.run.metrics_json as { skill: { out_of_fold: SkillTable; holdout: SkillTable } }).skill;
     expect(poisoned.meta.calibration).toEqual(clean.meta.calibration);
-    expect(poisoned.meta.residuals).toEqual(clean.meta.residuals);
+    expect(poisoned.meta.conformalScores).toEqual(clean.meta.conformalScores);
     expect(poisoned.meta.dissimilarity).toEqual(clean.meta.dissimilarity);
     expect(poisoned.meta.scaler).toEqual(clean.meta.scaler);
     // The same weights bit for bit (the header differs only in the layer names tfjs numbers per process).

@@ -220,11 +220,11 @@ function formatTraining(report: SkillReport): string[] {
   const conf = skill.conformal;
   if (conf) {
     lines.push(
-      `conformal levels (${conf.n} out-of-fold residuals, ${signedPct(conf.lower)}..${signedPct(conf.upper)} around the forecast): ` +
+      `conformal levels (${conf.n} out-of-fold scores: ${signed(conf.lower, 2)}..${signed(conf.upper, 2)} × the volatility scale around the forecast): ` +
         `realised on the holdout ${conf.covered} of ${conf.sessions}, ${rateWithInterval(conf.realised_coverage, conf.interval)} vs nominal ${pct(conf.coverage)}`,
     );
   } else {
-    lines.push('conformal levels: none (too few out-of-fold residuals for the nominal coverage)');
+    lines.push('conformal levels: none (too few out-of-fold scores for the nominal coverage)');
   }
   const fallbacks = Object.entries(skill.fallbacks ?? {});
   if (fallbacks.length) {

@@ -41,12 +41,20 @@ export interface Forecast {
   fallbackReasons: Array<{ source: ForecastSource; reason: string }>;
   /** Source-specific facts worth logging (e.g. the ARIMA order, the rule that fired). */
   details: Record<string, unknown>;
-  /** Out-of-sample residuals of the horizon return (actual − predicted), ascending, for conformal levels; none for most sources. */
-  residuals?: readonly number[];
+  /**
+   * For conformal levels: out-of-sample scores of the horizon return ((actual − predicted) / volatility scale,
+   * ascending) and today's volatility scale; none for most sources.
+   */
+  conformal?: ConformalScores;
   /** Distance of today's features from the model's training rows (see skill/dissimilarity.ts); null when not measured. */
   dissimilarity: number | null;
   /** What the source has shown against the baselines; null when it was never measured. */
   skill: ModelSkill | null;
+}
+
+export interface ConformalScores {
+  scores: readonly number[];
+  scale: number;
 }
 
 export interface Forecaster {
@@ -82,7 +90,7 @@ export function makeForecast(
     expectedReturns: readonly number[];
     modelVersion?: string | null;
     details?: Record<string, unknown>;
-    residuals?: readonly number[];
+    conformal?: ConformalScores;
     dissimilarity?: number | null;
     skill?: ModelSkill | null;
   },
@@ -105,7 +113,7 @@ export function makeForecast(
     magnitude: expectedReturns[expectedReturns.length - 1]!,
     fallbackReasons: [],
     details: raw.details ?? {},
-    ...(raw.residuals && { residuals: raw.residuals }),
+    ...(raw.conformal && { conformal: raw.conformal }),
     dissimilarity: raw.dissimilarity ?? null,
     skill: raw.skill ?? null,
   };

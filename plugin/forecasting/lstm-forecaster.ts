@@ -10,6 +10,7 @@ import { initBackend } from '../model/backend.js';
 import { LstmModel, type ModelMetadata } from '../model/lstm-model.js';
 import { ModelBlobError, type ModelRegistry } from '../registry/model-registry.js';
 import { dissimilarity } from '../skill/dissimilarity.js';
+import { volatilityScaleAt } from '../skill/volatility-scale.js';
 import type { ModelVersionRow } from '../store/entities.js';
 import { ForecastUnavailable, makeForecast, type Forecast, type ForecastInput, type Forecaster } from './forecast.js';
 
@@ -101,7 +102,7 @@ export class LstmForecaster implements Forecaster {
       expectedReturns: p.returns,
       modelVersion: health.version_id,
       details: { trained_through: model.metadata.trainedThrough, backend: model.metadata.backend },
-      ...(model.metadata.residuals && { residuals: model.metadata.residuals }),
+      ...(model.metadata.conformalScores && { conformal: { scores: model.metadata.conformalScores, scale: volatilityScaleAt(input.bars) } }),
       dissimilarity: p.dissimilarity,
       skill: skill ?? null,
     });

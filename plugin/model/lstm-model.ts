@@ -36,8 +36,8 @@ export interface ModelMetadata {
   epochsRun: number;
   /** P(up) calibration fitted on the cross-validation's out-of-fold predictions; none for fold models and older versions. */
   calibration?: CalibrationMap;
-  /** Out-of-fold residuals (actual − predicted horizon return), ascending: the conformal levels are read from them. */
-  residuals?: number[];
+  /** Out-of-fold conformal scores, (actual − predicted horizon return) / volatility scale, ascending: the conformal levels are read from them. */
+  conformalScores?: number[];
   /** The scaled feature rows of the training sessions, for the dissimilarity of a new session. */
   dissimilarity?: DissimilarityReference;
   /** The holdout skill and the gate's verdict (a fine-tuned version carries its parent's, naming the version measured). */

@@ -1,7 +1,7 @@
 /**
  * The monitoring status of every followed symbol, as the original's status page shows it: current
  * version, last training, data range, validation scores, predictions in the last 7 days, recent vs
- * historical error, MAE / RMSE / direction accuracy, training failures, the last decay check — plus
+ * historical error, MAE / RMSE, the hit rate beside the best baseline, training failures, the last decay check — plus
  * the queue and the backend. "Last 7 days" is measured back from the symbol's latest bar, not the wall clock.
  */
 import { MoreThanOrEqual } from 'typeorm';
@@ -11,7 +11,9 @@ import { currentBackend, type BackendInfo } from '../model/backend.js';
 import { ModelRegistry } from '../registry/model-registry.js';
 import { TrainingLog } from '../registry/training-log.js';
 import { BarStore } from '../store/bar-store.js';
-import type { PerformanceCheckRow } from '../store/entities.js';
+import type { AccuracyRecordRow, PerformanceCheckRow } from '../store/entities.js';
+import { wilsonInterval, type Interval } from '../skill/stats.js';
+import { baselineHits, compareWithBestBaseline } from './baseline-comparison.js';
 import type { Store } from '../store/store.js';
 import { checkDecay, type DecayResult, type DecaySettings } from './decay.js';
 
@@ -27,7 +29,11 @@ export interface SymbolStatus {
   accuracy_records: number;
   mae: number | null;
   rmse: number | null;
-  direction_accuracy: number | null;
+  /**
+   * The hit rate of every backfilled prediction with its Wilson interval, beside the best naive baseline on the same
+   * sessions (records written before baselines were kept are left out); null without such records.
+   */
+  hit_rate: { n: number; hit_rate: number; hit_rate_interval: Interval; best_baseline: { name: string; hit_rate: number; hit_rate_interval: Interval }; mcnemar_p: number } | null;
   decay: DecayResult;
   training_failures: number;
   last_decay_check: PerformanceCheckRow | null;
@@ -42,6 +48,20 @@ export interface MonitoringStatus<Queue = unknown> {
 
 export function decaySettings(config: PluginConfig): DecaySettings {
   return { predictionSet: config.prediction_set, nRecent: 20, multiplier: config.performance_decay_multiplier, minHistorical: 20, alpha: config.training.skill_alpha };
+}
+
+function hitRateBesideBaseline(records: readonly AccuracyRecordRow[]): SymbolStatus['hit_rate'] {
+  const scored = records.map((r) => ({ correct: r.direction_correct, baselines: baselineHits(r.baselines_json, r.actual_direction) })).filter((r) => r.baselines);
+  const c = compareWithBestBaseline(scored);
+  return (
+    c && {
+      n: c.n,
+      hit_rate: c.hit_rate,
+      hit_rate_interval: wilsonInterval(c.hits, c.n),
+      best_baseline: { name: c.best_baseline, hit_rate: c.best_baseline_hit_rate, hit_rate_interval: wilsonInterval(c.best_baseline_hits, c.n) },
+      mcnemar_p: c.mcnemar_p,
+    }
+  );
 }
 
 export async function monitoringStatus<Queue>(store: Store, config: PluginConfig, queue: Queue | null = null): Promise<MonitoringStatus<Queue>> {
@@ -65,7 +85,7 @@ export async function monitoringStatus<Queue>(store: Store, config: PluginConfig
       accuracy_records: n,
       mae: n ? records.reduce((sum, r) => sum + r.error_magnitude, 0) / n : null,
       rmse: n ? Math.sqrt(squared / n) : null,
-      direction_accuracy: n ? records.filter((r) => r.direction_correct).length / n : null,
+      hit_rate: hitRateBesideBaseline(records),
       decay: await checkDecay(store, symbol, decaySettings(config)),
       training_failures: await new TrainingLog(store).countFailuresSince(symbol, current?.training_time),
       last_decay_check: (await store.repos.performanceCheck.findOne({ where: { symbol }, order: { id: 'DESC' } })) ?? null,

@@ -158,20 +158,22 @@ function confidenceOf(forecast: Forecast, rules: GradingRules, outOfDistribution
 /**
  * Stop-loss and take-profit for a long (side +1) or a short (side −1), and the rule that set them:
  * - conformal: the ends of the split-conformal interval of the horizon return around the forecast, from the
- *   source's out-of-fold residuals (a source without them, or too few for the coverage, falls back to atr);
+ *   source's out-of-fold scores in units of today's volatility scale (a source without them, or too few for the
+ *   coverage, falls back to atr);
  * - atr: ATR multiples from the price; fixed: the original's percentage stop and expected-return target.
  * A level is never negative, the stop never lies on the winning side of the price and the take-profit never
  * on the losing side (with the fixed rule a long's expected return may be negative: then the take-profit is
  * the price itself). Widening a conformal interval to hold the price only raises its coverage.
  */
 function levelsOf(side: 1 | -1, price: number, forecast: Forecast, bars: readonly DailyBar[], rules: GradingRules) {
-  const bounds = rules.stopRule === 'conformal' && forecast.residuals ? conformalBounds([...forecast.residuals], rules.levelCoverage) : null;
+  const conformal = rules.stopRule === 'conformal' ? forecast.conformal : undefined;
+  const bounds = conformal && Number.isFinite(conformal.scale) ? conformalBounds([...conformal.scores], rules.levelCoverage) : null;
   let stop: number;
   let target: number;
   let rule: LevelsRule;
   if (bounds) {
-    const low = price * (1 + forecast.magnitude + bounds.lower);
-    const high = price * (1 + forecast.magnitude + bounds.upper);
+    const low = price * (1 + forecast.magnitude + bounds.lower * conformal!.scale);
+    const high = price * (1 + forecast.magnitude + bounds.upper * conformal!.scale);
     [stop, target] = side === 1 ? [low, high] : [high, low];
     rule = 'conformal';
   } else if (rules.stopRule === 'fixed') {

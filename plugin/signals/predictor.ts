@@ -58,11 +58,9 @@ export class Predictor {
     this.rules = gradingRulesFromConfig(config.signals);
     const skillGate = config.training.skill_gate;
     this.lstm = new LstmForecaster(new ModelRegistry(store), { maxDaysWithoutTraining: config.max_days_without_training, skillGate });
-    const tiers: Forecaster[] = [new ArimaForecaster(), new TechnicalForecaster()];
     const log = new TrainingLog(store);
-    this.fallbacks = skillGate
-      ? [...tiers.map((tier) => new SkillGatedForecaster(tier, (symbol, source) => log.fallbackSkill(symbol, source))), new BaseRateForecaster()]
-      : tiers;
+    const tiers = [new ArimaForecaster(), new TechnicalForecaster()].map((tier) => new SkillGatedForecaster(tier, (symbol, source) => log.fallbackSkill(symbol, source), skillGate));
+    this.fallbacks = skillGate ? [...tiers, new BaseRateForecaster()] : tiers;
     this.bars = new BarStore(store);
     this.log = new PredictionLog(store);
   }

@@ -19,6 +19,8 @@ export interface ModelSkill {
   brier_skill: number | null;
   reference_base_rate: number;
   ic: number | null;
+  /** Expected calibration error (10 bins) of the raw and the calibrated P(up) on these sessions; null for a source without a calibration. */
+  ece: { raw: number; calibrated: number } | null;
   /** AUC of P(up) on these sessions with its block-bootstrap interval and one-sided p (null when every session went the same way). */
   discrimination: ForecasterSkill['discrimination'];
   /** The skill gate's verdict on these numbers. */
@@ -28,7 +30,7 @@ export interface ModelSkill {
   summary: string;
 }
 
-export function modelSkill(table: SkillTable, verdict: SkillVerdict, measuredVersionId: string | null): ModelSkill {
+export function modelSkill(table: SkillTable, verdict: SkillVerdict, measuredVersionId: string | null, ece: ModelSkill['ece'] = null): ModelSkill {
   const s = table.subject;
   return {
     measured_version_id: measuredVersionId,
@@ -42,6 +44,7 @@ export function modelSkill(table: SkillTable, verdict: SkillVerdict, measuredVer
     brier_skill: s.brier_skill,
     reference_base_rate: table.reference_base_rate,
     ic: s.ic,
+    ece,
     discrimination: s.discrimination,
     passed: verdict.passed,
     reason: verdict.reason,

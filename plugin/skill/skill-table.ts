@@ -79,6 +79,8 @@ const BOOTSTRAP_SEED = 20_240_607;
  * driftless noise found "significant" (p < 0.05) discrimination on their 63-session holdouts.
  */
 export const AUC_BLOCK_SESSIONS = 20;
+/** Fewest sessions that can show discrimination: ten of those blocks (a 63-session holdout is three). */
+export const MIN_DISCRIMINATION_SESSIONS = 10 * AUC_BLOCK_SESSIONS;
 
 function forecasterSkill(series: ForecastSeries, outcomes: readonly RealisedOutcome[], referenceBrier: number): ForecasterSkill {
   const probs = series.forecasts.map((f) => f.prob_up);
@@ -179,7 +181,8 @@ export const MIN_SKILL_SESSIONS = 10 * FORECAST_DAYS;
  *   rate not significantly below the best baseline's (exact McNemar, two-sided at `alpha`, counted only when the
  *   subject is the lower one), and an AUC above ½;
  * - discrimination shown where there is enough data for it: `evidence`, the same forecaster's out-of-fold rows when
- *   it has them (else the holdout itself), must have an AUC above ½ by the block bootstrap at `alpha`. The AUC is
+ *   it has them (else the holdout itself), of at least MIN_DISCRIMINATION_SESSIONS sessions, must have an AUC above
+ *   ½ by the block bootstrap at `alpha`. The AUC is
  *   rank-based, so a drift of the base rate, which can lift the Brier skill of a forecaster that knows nothing, does
  *   not count; a 63-session holdout alone is too short to show it. On 20 fast trainings on driftless noise the gate
  * passed 1, the holdout's point estimate alone (Brier skill > 0) 9; on 10 with a known edge it passed all
@@ -191,14 +194,19 @@ export function skillVerdict(table: SkillTable, settings: SkillGateSettings, evi
   const p = (x: number) => x.toPrecision(2);
   const below = subject.hit_rate < best.hit_rate && test.mcnemar.p_value < settings.alpha;
   const found = evidence.skill.discrimination;
-  const discriminates = found !== null && found.auc > 0.5 && found.p_value < settings.alpha;
+  const enough = evidence.skill.n >= MIN_DISCRIMINATION_SESSIONS;
+  const discriminates = enough && found !== null && found.auc > 0.5 && found.p_value < settings.alpha;
   const aucText = (d: ForecasterSkill['discrimination']) => (d ? `AUC ${d.auc.toFixed(3)} [${d.interval.low.toFixed(3)}, ${d.interval.high.toFixed(3)}], p ${p(d.p_value)}` : 'AUC undefined: every session went the same way');
   const evidenceText = `${evidence.sample} (${evidence.skill.n} sessions): ${aucText(found)}`;
   const holdoutAuc = subject.discrimination?.auc ?? 0.5;
   const problems = [
     ...(table.n < MIN_SKILL_SESSIONS ? [`${table.n} sessions are too few to show skill (needs ${MIN_SKILL_SESSIONS})`] : []),
     ...(subject.brier_skill !== null && subject.brier_skill > settings.minSkill ? [] : [`Brier skill ${signed(subject.brier_skill)} is not above ${settings.minSkill}`]),
-    ...(discriminates ? [] : [`P(up) does not tell up from down beyond chance on ${evidenceText}, needs p < ${settings.alpha}`]),
+    ...(discriminates
+      ? []
+      : enough
+        ? [`P(up) does not tell up from down beyond chance on ${evidenceText}, needs p < ${settings.alpha}`]
+        : [`${evidence.sample} has ${evidence.skill.n} sessions, too few to show discrimination (needs ${MIN_DISCRIMINATION_SESSIONS}: ten ${AUC_BLOCK_SESSIONS}-session blocks)`]),
     ...(holdoutAuc > 0.5 ? [] : [`on the ${table.sample} P(up) ranks no better than chance (AUC ${holdoutAuc.toFixed(3)})`]),
     ...(below ? [`hit rate significantly below ${best.name} (McNemar p ${p(test.mcnemar.p_value)} < ${settings.alpha})`] : []),
   ];

@@ -27,8 +27,9 @@ export interface HoldoutEvidence {
   fallbacks: Partial<Record<FallbackTier, ModelSkill>>;
   calibration: { ece_raw: number; ece_calibrated: number; reliability_raw: ReliabilityBin[]; reliability_calibrated: ReliabilityBin[] };
   /**
-   * The conformal interval at `coverage` from `n` out-of-fold residuals, and how many of the holdout's `sessions`
-   * returns it held (with the Wilson interval of that share); null without enough residuals.
+   * The conformal interval at `coverage` from `n` out-of-fold scores (`lower`, `upper` in units of the volatility
+   * scale), and how many of the holdout's `sessions` returns it held (with the Wilson interval of that share); null
+   * without enough scores.
    */
   conformal: { coverage: number; lower: number; upper: number; n: number; sessions: number; covered: number; realised_coverage: number; interval: Interval } | null;
 }
@@ -38,7 +39,9 @@ export async function holdoutEvidence(input: {
   samples: Samples;
   split: Split;
   prediction: ModelPrediction;
-  residuals: readonly number[];
+  /** Out-of-fold conformal scores, and the volatility scale at each holdout session. */
+  scores: readonly number[];
+  scales: readonly number[];
   coverage: number;
   gate: SkillGateSettings;
   arima: boolean;
@@ -71,7 +74,7 @@ export async function holdoutEvidence(input: {
   ) as HoldoutEvidence['fallbacks'];
 
   const actual = pick(samples.direction, split.test);
-  const bounds = conformalBounds([...input.residuals], input.coverage);
+  const bounds = conformalBounds([...input.scores], input.coverage);
   const realised = pick(samples.magnitude, split.test);
   return {
     table: measured.table,
@@ -83,11 +86,11 @@ export async function holdoutEvidence(input: {
       reliability_raw: reliabilityBins(prediction.probUpRaw, actual),
       reliability_calibrated: reliabilityBins(prediction.probUp, actual),
     },
-    conformal: bounds && coverageOf(bounds, realised, prediction.magnitude),
+    conformal: bounds && coverageOf(bounds, realised, prediction.magnitude, input.scales),
   };
 }
 
-function coverageOf(bounds: ConformalBounds, realised: readonly number[], predicted: readonly number[]): NonNullable<HoldoutEvidence['conformal']> {
-  const covered = realised.filter((r, k) => r >= predicted[k]! + bounds.lower && r <= predicted[k]! + bounds.upper).length;
+function coverageOf(bounds: ConformalBounds, realised: readonly number[], predicted: readonly number[], scales: readonly number[]): NonNullable<HoldoutEvidence['conformal']> {
+  const covered = realised.filter((r, k) => r >= predicted[k]! + bounds.lower * scales[k]! && r <= predicted[k]! + bounds.upper * scales[k]!).length;
   return { ...bounds, sessions: realised.length, covered, realised_coverage: covered / realised.length, interval: wilsonInterval(covered, realised.length) };
 }

@@ -36,20 +36,24 @@ export function addFold(oof: OutOfFold, fold: Split, prediction: ModelPrediction
 
 export interface OutOfFoldEvidence {
   calibration: CalibrationMap;
-  /** Actual − predicted horizon return of every out-of-fold window, ascending. */
-  residuals: number[];
+  /** Conformal scores: (actual − predicted horizon return) / the as-of session's volatility scale, ascending. */
+  scores: number[];
   /** ECE (10 bins) of the raw probabilities, and of the calibrated ones on the same rows (in-sample for the map). */
   ece_out_of_fold_raw: number;
   ece_out_of_fold_calibrated_in_sample: number;
 }
 
-export function outOfFoldEvidence(oof: OutOfFold, samples: Samples, method: CalibrationMethod): OutOfFoldEvidence {
+/** `scales`: the volatility scale of each out-of-fold window's as-of session (skill/volatility-scale.ts). */
+export function outOfFoldEvidence(oof: OutOfFold, samples: Samples, method: CalibrationMethod, scales: readonly number[]): OutOfFoldEvidence {
   const actual = pick(samples.direction, oof.indices);
   const calibration = fitCalibration(method, oof.probUp, actual);
   const realised = pick(samples.magnitude, oof.indices);
   return {
     calibration,
-    residuals: realised.map((r, k) => r - oof.magnitude[k]!).sort((a, b) => a - b),
+    scores: realised
+      .map((r, k) => (r - oof.magnitude[k]!) / scales[k]!)
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b),
     ece_out_of_fold_raw: expectedCalibrationError(oof.probUp, actual),
     ece_out_of_fold_calibrated_in_sample: expectedCalibrationError(oof.probUp.map((p) => applyCalibration(calibration, p)), actual),
   };

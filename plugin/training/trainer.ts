@@ -27,6 +27,7 @@ import { holdoutEvidence, type HoldoutEvidence } from './holdout-evidence.js';
 import { permutationImportance, type FeatureImportance } from './importance.js';
 import { scoreIncumbent } from './incumbent.js';
 import { cvScore, evaluate, type HoldoutMetrics } from './metrics.js';
+import { volatilityScales } from '../skill/volatility-scale.js';
 import { addFold, emptyOutOfFold, outOfFoldEvidence, outOfFoldSkill, type OutOfFold, type OutOfFoldEvidence } from './out-of-fold.js';
 import type { CalibrationMap } from '../skill/calibration-map.js';
 import type { SkillTable } from '../skill/skill-table.js';
@@ -81,7 +82,7 @@ export interface RunSkill {
   holdout: SkillTable;
   out_of_fold: SkillTable;
   fallbacks: HoldoutEvidence['fallbacks'];
-  calibration: Omit<OutOfFoldEvidence, 'calibration' | 'residuals'> & HoldoutEvidence['calibration'] & { method: CalibrationMap['method']; out_of_fold_rows: number };
+  calibration: Omit<OutOfFoldEvidence, 'calibration' | 'scores'> & HoldoutEvidence['calibration'] & { method: CalibrationMap['method']; out_of_fold_rows: number };
   conformal: HoldoutEvidence['conformal'];
   /** The current model on the holdout: which version, and on how many sessions it could be judged. */
   comparison: { version_id?: string; trained_through?: string; own?: number; logged?: number; excluded?: number; reason: string };
@@ -167,7 +168,10 @@ export class Trainer {
     const bestIndex = cv.reduce((best, c, i) => (c.score > cv[best]!.score ? i : best), 0);
     const best = cv[bestIndex]!;
     const oof = outOfFold[bestIndex]!;
-    const evidence = outOfFoldEvidence(oof, samples, settings.calibration);
+    // The volatility scale of each window's as-of session: conformal scores are measured in it.
+    const scaleOf = new Map(volatilityScales(request.bars).map((scale, i) => [request.bars[i]!.date, scale]));
+    const scalesAt = (indices: readonly number[]) => indices.map((i) => scaleOf.get(samples.asOf[i]!)!);
+    const evidence = outOfFoldEvidence(oof, samples, settings.calibration, scalesAt(oof.indices));
     const outOfFoldTable = await outOfFoldSkill(oof, samples, request.bars);
 
     const trained = await fitModel(data, split.train, labels, this.fitOptions(request, best.params, 'refit', 'all but the holdout'));
@@ -175,7 +179,7 @@ export class Trainer {
     try {
       Object.assign(trained.metadata, {
         calibration: evidence.calibration,
-        residuals: evidence.residuals,
+        conformalScores: evidence.scores,
         dissimilarity: trainingReference(data, split.train, trained.metadata.scaler),
       });
       blob = await trained.toBlob();
@@ -224,7 +228,8 @@ export class Trainer {
         samples,
         split,
         prediction,
-        residuals: evidence.residuals,
+        scores: evidence.scores,
+        scales: scalesAt(split.test),
         coverage: request.levelCoverage ?? DEFAULT_LEVEL_COVERAGE,
         arima: settings.arima_baseline,
         gate: { minSkill: settings.min_skill, alpha: settings.skill_alpha },
@@ -249,7 +254,7 @@ export class Trainer {
       thresholds: { minF1Improvement: settings.min_f1_improvement, minMseRatio: settings.min_mse_ratio },
     });
 
-    const skill = modelSkill(judged.table, judged.verdict, version.version_id);
+    const skill = modelSkill(judged.table, judged.verdict, version.version_id, { raw: judged.calibration.ece_raw, calibrated: judged.calibration.ece_calibrated });
     if (decision.deploy) {
       await this.registry.updateMetadata(version.version_id, { ...version.metadata_json, skill });
       await this.registry.promote(symbol, version.version_id);

@@ -80,11 +80,14 @@ const summaryColumns: Array<Partial<ExcelJS.Column>> = [
   { header: 'Baseline hit rate', key: 'baseline_hit_rate', width: 10, style: { numFmt: percent } },
   { header: 'Brier skill', key: 'brier_skill', width: 10, style: { numFmt: '0.000' } },
   { header: 'IC', key: 'ic', width: 8, style: { numFmt: '0.000' } },
+  { header: 'Holdout ECE raw', key: 'ece_raw', width: 9, style: { numFmt: '0.000' } },
+  { header: 'Holdout ECE calibrated', key: 'ece_calibrated', width: 11, style: { numFmt: '0.000' } },
   { header: 'Levels rule', key: 'levels_rule', width: 10 },
   { header: 'Levels coverage', key: 'levels_coverage', width: 10, style: { numFmt: percent } },
   { header: 'Out of distribution', key: 'out_of_distribution', width: 10 },
   { header: 'Live n', key: 'live_n', width: 8 },
   { header: 'Live hit rate', key: 'live_hit_rate', width: 10, style: { numFmt: percent } },
+  { header: 'Live ECE calibrated', key: 'live_ece', width: 10, style: { numFmt: '0.000' } },
   { header: 'Skill', key: 'skill_summary', width: 80 },
 ];
 
@@ -110,11 +113,14 @@ function summaryRow({ signal: s, skill }: ReportRow): Record<string, unknown> {
     baseline_hit_rate: holdout?.best_baseline.hit_rate ?? null,
     brier_skill: holdout?.brier_skill ?? null,
     ic: holdout?.ic ?? null,
+    ece_raw: holdout?.ece?.raw ?? null,
+    ece_calibrated: holdout?.ece?.calibrated ?? null,
     levels_rule: s.levels_rule,
     levels_coverage: s.levels_coverage,
     out_of_distribution: s.out_of_distribution ? 'yes' : 'no',
     live_n: skill.live?.n ?? 0,
     live_hit_rate: skill.live?.hit_rate ?? null,
+    live_ece: skill.live?.ece_calibrated ?? null,
     skill_summary: skill.summary,
   };
 }

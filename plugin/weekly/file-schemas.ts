@@ -131,7 +131,7 @@ export const STATUS_FILE_SCHEMA = {
   type: 'object',
   required: [
     'last_run', 'status', 'stocks_analyzed', 'signals_generated', 'latest_signal_file', 'next_recommended_run', 'failures', 'stale', 'without_skill',
-    'out_of_distribution', 'notes',
+    'out_of_distribution', 'notes', 'model_skill',
   ],
   properties: {
     last_run: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}' },
@@ -145,6 +145,7 @@ export const STATUS_FILE_SCHEMA = {
     latest_signal_file: { type: 'string' },
     next_recommended_run: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
     failures,
+    model_skill: { type: 'object', additionalProperties: MODEL_SKILL_SCHEMA },
     stale: {
       type: 'array',
       items: {

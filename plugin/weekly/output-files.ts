@@ -48,7 +48,7 @@ export interface WeeklyLiveSkill {
   hit_rate: number;
   hit_rate_interval: Interval;
   /** The baseline with the highest hit rate on the same sessions. */
-  best_baseline: { name: string; hit_rate: number };
+  best_baseline: { name: string; hit_rate: number; hit_rate_interval: Interval };
   brier_skill: number | null;
   ic: number | null;
   /** Expected calibration error of the served (calibrated) probability; null without scored predictions. */
@@ -101,6 +101,8 @@ export interface WeeklyStatusFile {
   out_of_distribution: Array<{ symbol: string; dissimilarity: number | null }>;
   /** The above in plain words, one line each. */
   notes: string[];
+  /** Per symbol, how good its forecaster has been: as `model_skill` in the signals file (holdout skill and calibration, live record). */
+  model_skill: Record<string, WeeklyModelSkill>;
 }
 
 /** "SPX is STALE: its latest session is 2020-04-17, 2420 days before the run (2026-12-02); …" — one plain line. */

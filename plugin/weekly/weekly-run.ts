@@ -200,6 +200,7 @@ export async function runWeeklyAnalysis(
     without_skill: withoutSkill.map((s) => ({ symbol: s.symbol, shown: s.skill.shown, source: s.source, summary: s.skill.summary })),
     out_of_distribution: outOfDistribution.map((s) => ({ symbol: s.symbol, dissimilarity: s.dissimilarity })),
     notes,
+    model_skill: modelSkill,
   };
   await writeAtomically(paths.statusFile, `${JSON.stringify(statusFile, null, 2)}\n`);
   await log(status === 'success' ? 'info' : 'warn', `weekly run ${stamp} ${status}: ${signals.length} signal(s), ${failures.length} failure(s), ${staleSignals.length} stale, ${withoutSkill.length} without shown skill`);

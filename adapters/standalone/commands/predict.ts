@@ -36,6 +36,9 @@ export function registerPredictCommand(program: Command): void {
           }
           process.stdout.write(formatSignalTable([signal]));
           for (const { source, reason } of forecast.fallbackReasons) console.log(`fell back past ${source}: ${reason}`);
+          const shown = signal.skill.shown === null ? 'never measured' : signal.skill.shown ? 'shown' : 'not shown';
+          console.log(`skill of ${signal.source}: ${shown} — ${signal.skill.summary}`);
+          if (signal.stale) console.log(`STALE: the signal of ${signal.as_of}, ${signal.data_age_days} days before today`);
           console.log(`expected path 1..5d: ${forecast.expectedReturns.map((r) => `${(r * 100).toFixed(2)}%`).join(' ')}; logged #${logged.id}${created ? '' : ' (already logged)'}`);
         },
       );

@@ -1,6 +1,6 @@
 /** `lstm-signals train`: train one symbol in full, fast or incremental mode and print the run record. */
 import { Option, type Command } from 'commander';
-import type { TrainingMode, TrainingProgress } from '../../../plugin/index.js';
+import { describeSkill, type RunSkill, type TrainingMode, type TrainingProgress } from '../../../plugin/index.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
 import { BUNDLED_DATA, dbOption, configOption } from '../options.js';
 import { withPlugin } from '../plugin-session.js';
@@ -54,6 +54,9 @@ export function registerTrainCommand(program: Command): void {
             const h = outcome.holdout;
             console.log(`version   ${outcome.versionId}`);
             console.log(`deployed  ${outcome.deployed ? 'yes' : 'no'}: ${outcome.reason}`);
+            const skill = (outcome.run.metrics_json?.skill as RunSkill | undefined) ?? null;
+            // The holdout's figures stand beside the baselines on the same sessions, never alone.
+            if (skill) console.log(`skill     ${skill.gate.passed ? 'shown' : 'not shown'}${skill.gate.enabled ? '' : ' (skill gate off)'}: ${describeSkill(skill.holdout)}`);
             if (h) console.log(`holdout   n=${h.n} accuracy=${h.accuracy.toFixed(4)} f1=${h.f1.toFixed(4)} mse=${h.mse.toExponential(3)} mae=${h.mae.toFixed(5)} rmse=${h.rmse.toFixed(5)} direction_accuracy=${h.direction_accuracy.toFixed(4)}`);
             console.log(`run       #${outcome.run.id}, ${outcome.run.duration_seconds.toFixed(1)} s, data ${outcome.run.data_start}..${outcome.run.data_end}`);
           }

@@ -520,7 +520,8 @@ const STATUS_COLUMNS = [
   { label: 'Records', num: true, value: (s) => String(s.accuracy_records) },
   { label: 'MAE', num: true, value: (s) => num(s.mae) },
   { label: 'RMSE', num: true, value: (s) => num(s.rmse) },
-  { label: 'Dir. acc.', num: true, value: (s) => pct(s.direction_accuracy, 1) },
+  { label: 'Hit rate [95%] (n)', num: true, value: (s) => (s.hit_rate ? `${pct(s.hit_rate.hit_rate, 1)} ${between(s.hit_rate.hit_rate_interval)} (${s.hit_rate.n})` : DASH) },
+  { label: 'Best baseline', num: true, value: (s) => (s.hit_rate ? `${s.hit_rate.best_baseline.name} ${pct(s.hit_rate.best_baseline.hit_rate, 1)} ${between(s.hit_rate.best_baseline.hit_rate_interval)}` : DASH) },
   { label: 'Decay', value: (s) => (s.decay.triggered ? badge('triggered', 'warning') : badge('ok', 'yes')) },
   { label: 'Failures', num: true, value: (s) => String(s.training_failures) },
 ];
@@ -903,7 +904,7 @@ function renderCalibrationFacts(report) {
       { empty: 'No conformal levels measured yet.' },
     )),
     conformal
-      ? el('p', { class: 'note' }, `Holdout: the 5-session return within ${signed(conformal.lower * 100, 2)}% … ${signed(conformal.upper * 100, 2)}% of the forecast, from ${conformal.n} out-of-fold residuals; it held ${conformal.covered} of ${conformal.sessions} holdout sessions (Wilson interval).`)
+      ? el('p', { class: 'note' }, `Holdout: the 5-session return within ${signed(conformal.lower, 2)} … ${signed(conformal.upper, 2)} × the volatility scale (20-session volatility × √5) around the forecast, from ${conformal.n} out-of-fold scores; it held ${conformal.covered} of ${conformal.sessions} holdout sessions (Wilson interval).`)
       : null,
   );
 }
