@@ -27,7 +27,7 @@ export interface ReportContext {
 const percent = '0.00%';
 const price = '#,##0.00';
 
-function addSheet(book: ExcelJS.Workbook, name: string, columns: Array<Partial<ExcelJS.Column>>, rows: Array<Record<string, unknown>>) {
+function addSheet(book: ExcelJS.Workbook, name: string, columns: Column[], rows: Array<Record<string, unknown>>) {
   const sheet = book.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.columns = columns;
   sheet.getRow(1).font = { bold: true };
@@ -40,38 +40,45 @@ export const freshness = (signal: Signal) => (signal.stale ? 'STALE' : 'fresh');
 /** yes / no / never measured. */
 export const skillShown = (shown: boolean | null) => (shown === null ? 'never measured' : shown ? 'yes' : 'no');
 
-const analysisColumns: Array<Partial<ExcelJS.Column>> = [
-  { header: 'Symbol', key: 'symbol', width: 10 },
-  { header: 'As of', key: 'as_of', width: 12 },
-  { header: 'Data', key: 'freshness', width: 8 },
-  { header: 'Grade', key: 'grade', width: 13 },
+type Column = Partial<ExcelJS.Column>;
+
+/** The columns the Analysis and Summary sheets share, by key. */
+const SIGNAL_COLUMNS: Record<string, Column> = Object.fromEntries(
+  (
+    [
+      { header: 'Symbol', key: 'symbol', width: 10 },
+      { header: 'As of', key: 'as_of', width: 12 },
+      { header: 'Data', key: 'freshness', width: 8 },
+      { header: 'Grade', key: 'grade', width: 13 },
+      { header: 'Confidence', key: 'confidence', width: 11 },
+      { header: 'P(up) calibrated', key: 'prob_up', width: 10, style: { numFmt: percent } },
+      { header: 'P(up) raw', key: 'prob_up_raw', width: 10, style: { numFmt: percent } },
+      { header: 'Source', key: 'source', width: 10 },
+      { header: 'Skill shown', key: 'skill_shown', width: 14 },
+    ] satisfies Column[]
+  ).map((c) => [c.key, c]),
+);
+const shared = (...keys: string[]) => keys.map((key) => SIGNAL_COLUMNS[key]!);
+
+const analysisColumns: Column[] = [
+  ...shared('symbol', 'as_of', 'freshness', 'grade'),
   { header: 'Action', key: 'action', width: 8 },
-  { header: 'Confidence', key: 'confidence', width: 11 },
-  { header: 'P(up) calibrated', key: 'prob_up', width: 10, style: { numFmt: percent } },
-  { header: 'P(up) raw', key: 'prob_up_raw', width: 10, style: { numFmt: percent } },
+  ...shared('confidence', 'prob_up', 'prob_up_raw'),
   { header: 'Expected 5d', key: 'expected_return_5d', width: 12, style: { numFmt: percent } },
   { header: 'Price', key: 'current_price', width: 12, style: { numFmt: price } },
   { header: 'Stop loss', key: 'stop_loss', width: 12, style: { numFmt: price } },
   { header: 'Take profit', key: 'take_profit', width: 12, style: { numFmt: price } },
   { header: 'Risk', key: 'risk_level', width: 8 },
-  { header: 'Source', key: 'source', width: 10 },
-  { header: 'Skill shown', key: 'skill_shown', width: 14 },
+  ...shared('source', 'skill_shown'),
   { header: 'Model version', key: 'model_version', width: 32 },
 ];
 
 const analysisRow = (s: Signal) => ({ ...s, freshness: freshness(s), skill_shown: skillShown(s.skill.shown) });
 
-const summaryColumns: Array<Partial<ExcelJS.Column>> = [
-  { header: 'Symbol', key: 'symbol', width: 10 },
-  { header: 'As of', key: 'as_of', width: 12 },
+const summaryColumns: Column[] = [
+  ...shared('symbol', 'as_of'),
   { header: 'Data age (days)', key: 'data_age_days', width: 10 },
-  { header: 'Data', key: 'freshness', width: 8 },
-  { header: 'Grade', key: 'grade', width: 13 },
-  { header: 'Confidence', key: 'confidence', width: 11 },
-  { header: 'Source', key: 'source', width: 10 },
-  { header: 'P(up) calibrated', key: 'prob_up', width: 10, style: { numFmt: percent } },
-  { header: 'P(up) raw', key: 'prob_up_raw', width: 10, style: { numFmt: percent } },
-  { header: 'Skill shown', key: 'skill_shown', width: 14 },
+  ...shared('freshness', 'grade', 'confidence', 'source', 'prob_up', 'prob_up_raw', 'skill_shown'),
   { header: 'Holdout hit rate', key: 'hit_rate', width: 10, style: { numFmt: percent } },
   { header: 'Hit rate 95% low', key: 'hit_rate_low', width: 10, style: { numFmt: percent } },
   { header: 'Hit rate 95% high', key: 'hit_rate_high', width: 10, style: { numFmt: percent } },

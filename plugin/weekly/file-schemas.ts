@@ -64,6 +64,16 @@ const nullableProbability = { type: ['number', 'null'], minimum: 0, maximum: 1 }
 const symbol = { type: 'string', minLength: 1 } as const;
 const date = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
 
+/** What a holdout measure and a live record both say: n, the hit rate with its interval, the best baseline, Brier skill, IC. */
+const hitRateBesideBaseline = {
+  n: { type: 'integer', minimum: 1 },
+  hit_rate: probability,
+  hit_rate_interval: interval,
+  best_baseline: baseline,
+  brier_skill: nullableNumber,
+  ic: nullableNumber,
+} as const;
+
 /** A signal's `model_skill` in the signals file: the holdout measure it carries and the live set's record. */
 const MODEL_SKILL_SCHEMA = {
   type: 'object',
@@ -76,13 +86,8 @@ const MODEL_SKILL_SCHEMA = {
       type: ['object', 'null'],
       required: ['from', 'to', 'n', 'hit_rate', 'hit_rate_interval', 'best_baseline', 'brier_skill', 'reference_base_rate', 'ic', 'passed', 'reason', 'summary'],
       properties: {
-        n: { type: 'integer', minimum: 1 },
-        hit_rate: probability,
-        hit_rate_interval: interval,
-        best_baseline: baseline,
-        brier_skill: nullableNumber,
+        ...hitRateBesideBaseline,
         reference_base_rate: probability,
-        ic: nullableNumber,
         passed: { type: 'boolean' },
         reason: { type: 'string' },
         summary: { type: 'string' },
@@ -93,12 +98,7 @@ const MODEL_SKILL_SCHEMA = {
       required: ['n', 'hit_rate', 'hit_rate_interval', 'best_baseline', 'brier_skill', 'ic', 'ece_calibrated', 'coverage_realised', 'coverage_nominal'],
       additionalProperties: false,
       properties: {
-        n: { type: 'integer', minimum: 1 },
-        hit_rate: probability,
-        hit_rate_interval: interval,
-        best_baseline: baseline,
-        brier_skill: nullableNumber,
-        ic: nullableNumber,
+        ...hitRateBesideBaseline,
         ece_calibrated: nullableProbability,
         coverage_realised: nullableProbability,
         coverage_nominal: nullableProbability,
