@@ -13,7 +13,8 @@ import { predictLatest } from '../plugin/forecasting/lstm-forecaster.js';
 import { initBackend } from '../plugin/model/backend.js';
 import { buildNetwork, predictNetwork, trainNetwork, type WindowBatch } from '../plugin/model/network.js';
 import { gaussian, mulberry32 } from '../plugin/model/random.js';
-import { buildDataset, fitModel } from '../plugin/training/fit.js';
+import { buildDataset, fitModel, trainingReference } from '../plugin/training/fit.js';
+import { fitCalibration } from '../plugin/skill/calibration-map.js';
 import { median, printBench, type BenchRow } from './result.js';
 import { fixed, round } from './support/numbers.js';
 import { runTorchReference, type TorchFigures } from './support/torch-reference.js';
@@ -67,7 +68,7 @@ function inference(hidden: number): { windowsPerS: number; singleMs: number } {
   return { windowsPerS, singleMs };
 }
 
-/** Median ms of one forecast from the symbol's full history, as the predict path runs it (model already loaded). */
+/** Median ms of one forecast from the symbol's full history, as the predict path runs it (model already loaded): features, the forward pass, calibration, dissimilarity. */
 async function predictLatency(): Promise<{ medianMs: number; bars: number }> {
   const csv = path.join(import.meta.dirname, '../data/SPX.csv');
   const { bars } = await new CsvBarSource(csv, { strict: true }).load('SPX');
@@ -79,6 +80,11 @@ async function predictLatency(): Promise<{ medianMs: number; bars: number }> {
     settings: { dropout: 0.2, seed: 1, batch_size: 32 },
     trainingType: 'fast',
   });
+  // What a trained model carries besides its weights: the dissimilarity reference (400 scaled rows) and a
+  // calibration map (here fitted to its own training predictions: the cost of applying it, not its quality).
+  const own = model.predict(dataset.samples, indices);
+  model.metadata.dissimilarity = trainingReference(dataset, indices, model.metadata.scaler);
+  model.metadata.calibration = fitCalibration('isotonic', own.probUpRaw, dataset.samples.direction.slice(0, labelled));
   const asOf = bars[bars.length - 1]!.date;
   for (let i = 0; i < WARM_UP_RUNS; i++) predictLatest(model, bars, asOf);
   const times = Array.from({ length: LATENCY_RUNS }, () => {

@@ -12,7 +12,7 @@
  * 10 with one (how often it sees a real edge), counting the skill gate against the point estimate alone (Brier skill
  * above 0).
  *
- *   npx tsx bench/skill.ts [--quick] [--only spx,spx-ungated,edge,gate]
+ *   npx tsx bench/skill.ts [--quick] [--only spx,spx-ungated,edge,gate] [--calibration isotonic|platt|none]
  *
  * Logs go to stderr; the last stdout line is the BenchOutput JSON (bench/result.ts).
  */
@@ -30,7 +30,10 @@ import { knownEdgeBars } from './support/synthetic-bars.js';
 import { bundledSpx, toCsv } from './support/universe.js';
 
 const QUICK = process.argv.includes('--quick');
-const ONLY = process.argv.find((a, i) => process.argv[i - 1] === '--only')?.split(',');
+const option = (name: string) => process.argv.find((a, i) => process.argv[i - 1] === name);
+const ONLY = option('--only')?.split(',');
+/** `--calibration isotonic|platt|none`: every scenario's calibration method (default: the configuration's). */
+const CALIBRATION = option('--calibration') as TrainingSettings['calibration'] | undefined;
 const wanted = (name: string) => !ONLY || ONLY.includes(name);
 
 /** Networks that learn the synthetic edge in seconds; the real defaults run on SPX. */
@@ -59,7 +62,8 @@ async function walkForward(s: Scenario): Promise<BenchRow[]> {
   const dbUrl = `sqlite:${path.join(await mkdtemp(path.join(tmpdir(), `lstm-bench-${s.name}-`)), 'bt.sqlite')}`;
   const source = new CsvBarSource(await s.csv(), { strict: true });
   log(`${s.name}: walk-forward ${s.from}..${s.to}`);
-  const { value: walk, seconds } = await timed(() => runWalkForward({ source, name: s.name, from: s.from, to: s.to, mode: 'fast', dbUrl, config: s.config }));
+  const config = CALIBRATION ? { ...s.config, training: { ...s.config.training, calibration: CALIBRATION } } : s.config;
+  const { value: walk, seconds } = await timed(() => runWalkForward({ source, name: s.name, from: s.from, to: s.to, mode: 'fast', dbUrl, config }));
   const store = await Store.open({ url: dbUrl, migrate: false });
   try {
     const replay = await replayBacktest(store, s.name, 'lstm-swing');

@@ -7,6 +7,7 @@ import {
   fitCalibration,
   fitIsotonic,
   fitPlatt,
+  rankMatchedCalibration,
   reliabilityBins,
   type CalibrationMap,
 } from '../plugin/skill/calibration-map.js';
@@ -526,5 +527,29 @@ describe('blockBootstrapAuc', () => {
     const whole = blockBootstrapAuc(scores, ups, { blockLength: 12, samples: 50, seed: 1 })!;
     expect(whole.interval.low).toBeCloseTo(auc(scores, ups)!, 12);
     expect(whole.interval.high).toBeCloseTo(auc(scores, ups)!, 12);
+  });
+});
+
+describe('rankMatchedCalibration', () => {
+  // The parent's map doubles the distance from ½, clipped: 0.4 → 0.3, 0.5 → 0.5, 0.6 → 0.7 (an isotonic map through those points).
+  const parent: CalibrationMap = { method: 'isotonic', x: [0.4, 0.5, 0.6], y: [0.3, 0.5, 0.7], n: 100 };
+
+  it('gives the child’s k-th lowest output the parent’s k-th lowest calibrated value', () => {
+    // Parent raw on four windows: 0.45, 0.5, 0.55, 0.6 → calibrated 0.4, 0.5, 0.6, 0.7 (interpolated).
+    // The fine-tuned child is more extreme and re-ranks: 0.2, 0.9, 0.3, 0.8 → ascending 0.2, 0.3, 0.8, 0.9.
+    const map = rankMatchedCalibration(parent, [0.45, 0.5, 0.55, 0.6], [0.2, 0.9, 0.3, 0.8]);
+    expect(map).toMatchObject({ method: 'isotonic', n: 4, x: [0.2, 0.3, 0.8, 0.9] });
+    const { y } = map as { y: number[] };
+    [0.4, 0.5, 0.6, 0.7].forEach((v, k) => expect(y[k]).toBeCloseTo(v, 12));
+    // So the child's 0.9 is served as 0.7, not as the parent map's clipped 0.99.
+    expect(applyCalibration(map, 0.9)).toBeCloseTo(0.7, 12);
+    expect(applyCalibration(parent, 0.9)).toBe(0.7); // the parent map clips at its last threshold too, but a raw 0.9 was never its to see
+  });
+
+  it('averages the values of tied child outputs, and keeps a parent without a map without one', () => {
+    const map = rankMatchedCalibration(parent, [0.4, 0.6], [0.7, 0.7]) as { x: number[]; y: number[] };
+    expect(map.x).toEqual([0.7]);
+    expect(map.y[0]).toBeCloseTo(0.5, 12); // (0.3 + 0.7) / 2
+    expect(rankMatchedCalibration({ method: 'none', n: 0 }, [0.4], [0.6])).toEqual({ method: 'none', n: 1 });
   });
 });

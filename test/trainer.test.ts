@@ -151,6 +151,11 @@ describe.each(testDatabases)('training on the real S&P data, stored on $name', (
     expect(await registry.currentVersionId('SPX')).toBe(outcome.versionId);
     const version = await registry.getOrFail(outcome.versionId);
     expect(version.metadata_json).toMatchObject({ trainingType: 'incremental', fine_tuned_from: base, epochsRun: 1 });
+    // Its calibration is its parent's, matched rank for rank to its own outputs on the 126 windows it was tuned on.
+    const parent = (await registry.getOrFail(base!)).metadata_json as unknown as ModelMetadata;
+    expect(parent.calibration!.method).toBe('isotonic');
+    expect(version.metadata_json.calibration).toMatchObject({ method: 'isotonic', n: 126 });
+    expect(version.metadata_json.calibration).not.toEqual(parent.calibration);
     expect(outcome.run).toMatchObject({ training_type: 'incremental', trigger_type: 'weekly', holdout_metrics_json: null, validation_deployed: true });
     expect(outcome.run.data_end).toBe('2020-04-17');
   });

@@ -29,7 +29,7 @@ import { scoreIncumbent } from './incumbent.js';
 import { cvScore, evaluate, type HoldoutMetrics } from './metrics.js';
 import { volatilityScales } from '../skill/volatility-scale.js';
 import { addFold, emptyOutOfFold, outOfFoldEvidence, outOfFoldSkill, type OutOfFold, type OutOfFoldEvidence } from './out-of-fold.js';
-import type { CalibrationMap } from '../skill/calibration-map.js';
+import { rankMatchedCalibration, type CalibrationMap } from '../skill/calibration-map.js';
 import type { SkillTable } from '../skill/skill-table.js';
 import { holdoutSplit, timeSeriesSplit } from './splits.js';
 
@@ -312,6 +312,7 @@ export class Trainer {
       const { samples } = buildDataset(request.symbol, request.bars, meta.featureNames, request);
       const take = Math.min(settings.incremental_sessions, samples.labeled);
       const recent = Array.from({ length: take }, (_, i) => samples.labeled - take + i);
+      const parentRaw = model.predict(samples, recent).probUpRaw;
       const result = await trainNetwork(
         model.network,
         { x: model.batch(samples, recent), direction: pick(samples.direction, recent), returns: pick(samples.path, recent) },
@@ -325,6 +326,7 @@ export class Trainer {
       );
       const metadata: ModelMetadata = {
         ...meta,
+        ...(meta.calibration && { calibration: rankMatchedCalibration(meta.calibration, parentRaw, model.predict(samples, recent).probUpRaw) }),
         trainingType: 'incremental',
         backend: currentBackend()?.name ?? meta.backend,
         trainedThrough: samples.asOf[recent[recent.length - 1]!]!,
