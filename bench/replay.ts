@@ -53,7 +53,7 @@ function replayRows(r: ReplayChildReport & ChildFigures): BenchRow[] {
   const sources = Object.entries(r.bySource).map(([source, n]) => `${n} ${source}`).join(', ');
   const headline =
     `${h.trades} trades, return ${percent(h.totalReturn)} (CAGR ${percent(h.cagr)}, Sharpe ${h.sharpe?.toFixed(2) ?? 'n/a'}, max drawdown ${percent(h.maxDrawdown)}) ` +
-    `vs buy-and-hold ${percent(h.buyAndHoldReturn)}; direction accuracy ${percent(h.directionAccuracy)}`;
+    `vs buy-and-hold ${percent(h.buyAndHoldReturn)}; predictions: ${h.hitRate ?? 'none scored'}`;
   const warm = r.warmSeconds === null ? '' : `; warm (median of ${r.repeats - 1} more in the same process) ${fixed(r.warmSeconds, 2)} s`;
   return [
     {

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { replayBacktest, STRATEGIES, type ReplayResult, type StrategyName } from '../../adapters/standalone/backtest-replay.js';
-import { Store } from '../../plugin/index.js';
+import { Store, type Interval, type SkillTable } from '../../plugin/index.js';
 import { median } from '../result.js';
 import { reportToParent, timed } from './process.js';
 
@@ -34,7 +34,8 @@ export interface ReplayChildReport {
     sharpe: number | null;
     maxDrawdown: number;
     buyAndHoldReturn: number;
-    directionAccuracy: number | null;
+    /** The served hit rate with its interval and n, beside the best baseline on the same sessions (null without scored predictions). */
+    hitRate: string | null;
   };
 }
 
@@ -47,6 +48,15 @@ if (!values.db || !values.name || !(strategy in STRATEGIES) || !(repeats >= 1)) 
   throw new Error('usage: replay-child.ts --db URL --name NAME [--strategy lstm-swing|lstm-long-short] [--repeats N ≥ 1]');
 }
 const name = values.name;
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const interval = (i: Interval) => `[${pct(i.low)}, ${pct(i.high)}]`;
+
+function servedLine(served: SkillTable | null): string | null {
+  if (!served) return null;
+  const { subject: s, best_baseline: b } = served;
+  return `hit ${pct(s.hit_rate)} ${interval(s.hit_rate_interval)} of ${s.n} vs best baseline ${b.name} ${pct(b.hit_rate)} ${interval(b.hit_rate_interval)}`;
+}
 
 function headline(result: ReplayResult): ReplayChildReport['report'] {
   if (result.reports.length !== 1) throw new Error(`expected a one-symbol set, got ${result.reports.length} symbols`);
@@ -62,7 +72,7 @@ function headline(result: ReplayResult): ReplayChildReport['report'] {
     sharpe: r.sharpe,
     maxDrawdown: r.max_drawdown,
     buyAndHoldReturn: r.buy_and_hold.total_return,
-    directionAccuracy: result.direction_accuracy[r.symbol] ?? null,
+    hitRate: servedLine(result.skill[r.symbol]?.served ?? null),
   };
 }
 
