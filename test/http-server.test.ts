@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger, Route } from '../plugin/index.js';
 import { StandaloneHost } from '../adapters/standalone/host.js';
 import { startHttpServer, type HttpServerOptions, type RunningHttpServer } from '../adapters/standalone/http-server.js';
-import { runCli } from './support/cli.js';
+import { BIN, runCli } from './support/cli.js';
 import { SPX_CSV } from './support/spx.js';
 
 const TOKEN = 'sesame';
@@ -165,7 +165,7 @@ describe('lstm-signals serve', () => {
   writeFileSync(path.join(data, 'SPX.csv'), [lines[0], ...lines.slice(-2)].join('\n'));
 
   it('serves the API until SIGTERM, then deactivates and exits 0', async () => {
-    const child = spawn(process.execPath, [path.join(import.meta.dirname, '../bin/lstm-signals.mjs'), 'serve', '--port', '0', '--data', data, '--db', `sqlite:${path.join(data, 'serve.sqlite')}`], {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', data, '--db', `sqlite:${path.join(data, 'serve.sqlite')}`], {
       env: { ...process.env, LSTM_DB_URL: '', LSTM_ADMIN_TOKEN: TOKEN },
     });
     let stderr = '';

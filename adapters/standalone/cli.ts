@@ -1,6 +1,7 @@
+#!/usr/bin/env node
 /** The `lstm-signals` command line: the standalone host's entry point. */
 import { Command } from 'commander';
-import { manifest } from '../../plugin/index.js';
+import { manifest } from '../../plugin/manifest.js';
 import { registerBacktestCommand } from './commands/backtest.js';
 import { registerBarsCommands } from './commands/bars.js';
 import { registerFeaturesCommand } from './commands/features.js';

@@ -30,9 +30,11 @@ export class WorkerExitError extends Error {
   override name = 'WorkerExitError';
 }
 
-const WORKER = fileURLToPath(new URL('./training-worker.ts', import.meta.url));
-/** tsx's loader, resolved from this package so the worker runs whatever the host's working directory. */
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** Compiled (dist/), the worker is plain JavaScript; run from the TypeScript sources (tests, benchmarks), it needs tsx's loader. */
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER = fileURLToPath(new URL(FROM_SOURCES ? './training-worker.ts' : './training-worker.js', import.meta.url));
+/** Resolved from this package, so the worker runs whatever the host's working directory. */
+const WORKER_EXEC_ARGV = FROM_SOURCES ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
 
 export function inlineRunner(store: Store, config: PluginConfig, logger?: Logger): JobRunner {
   return async (request, { onProgress }) => (await trainJob(store, config, request, { onProgress, logger })).summary;
@@ -42,7 +44,7 @@ export function childProcessRunner(databaseUrl: string | undefined, config: Plug
   return (request, { onProgress, signal }) =>
     new Promise((resolve, reject) => {
       const child = fork(WORKER, {
-        execArgv: ['--import', TSX_LOADER],
+        execArgv: WORKER_EXEC_ARGV,
         // Structured clone keeps NaN metrics; the worker's stdout (TensorFlow.js notices) goes to stderr, never into a host's output.
         serialization: 'advanced',
         stdio: ['ignore', 2, 2, 'ipc'],

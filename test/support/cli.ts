@@ -1,8 +1,8 @@
-/** Runs the real `lstm-signals` executable, as a user would. */
+/** Runs the real, compiled `lstm-signals` executable (dist/, built by the suite's set-up), as a user would. */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 
-const BIN = path.join(import.meta.dirname, '../../bin/lstm-signals.mjs');
+export const BIN = path.join(import.meta.dirname, '../../dist/adapters/standalone/cli.js');
 
 export interface CliResult {
   code: number;
