@@ -5,16 +5,9 @@
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { validateBars, type BarValidationResult, type RawBarRow } from '../../plugin/index.js';
 import type { BarSource, BarSourceOptions } from './source.js';
+import { DEFAULT_STOCK_DAILY_COLUMNS, DEFAULT_STOCK_DAILY_TABLE, type StockDailyColumns } from './stock-daily-layout.js';
 
-export interface StockDailyColumns {
-  symbol: string;
-  date: string;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-  volume: string;
-}
+export { DEFAULT_STOCK_DAILY_COLUMNS, DEFAULT_STOCK_DAILY_TABLE, type StockDailyColumns };
 
 export interface MysqlStockDailyOptions extends BarSourceOptions {
   /** `mysql://user:pass@host:port/db` */
@@ -24,18 +17,6 @@ export interface MysqlStockDailyOptions extends BarSourceOptions {
   /** Column names; defaults `symbol`, `trade_date`, `open`, `high`, `low`, `close`, `volume`. */
   columns?: Partial<StockDailyColumns>;
 }
-
-export const DEFAULT_STOCK_DAILY_TABLE = 'stock_daily';
-
-export const DEFAULT_STOCK_DAILY_COLUMNS: Readonly<StockDailyColumns> = {
-  symbol: 'symbol',
-  date: 'trade_date',
-  open: 'open',
-  high: 'high',
-  low: 'low',
-  close: 'close',
-  volume: 'volume',
-};
 
 /** Escaping already makes identifiers safe; the whitelist also turns a typo or an injection attempt into a clear error. */
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;

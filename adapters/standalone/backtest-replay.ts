@@ -5,10 +5,7 @@
  * confidence level.
  */
 import { calibrationReport, liveSkill, loadVerifiedPredictionSet, type CalibrationReport, type LiveSkillReport, type Store } from '../../plugin/index.js';
-import { LstmLongShort, LstmSwing, backtestReport, replaySignals, type BacktestReport, type StrategyOptions, type StrategyRun } from '../../strategies/index.js';
-
-export const STRATEGIES = { 'lstm-swing': LstmSwing, 'lstm-long-short': LstmLongShort } as const;
-export type StrategyName = keyof typeof STRATEGIES;
+import { STRATEGIES, backtestReport, replaySignals, type BacktestReport, type StrategyName, type StrategyOptions, type StrategyRun } from '../../strategies/index.js';
 
 export interface ReplayResult {
   name: string;

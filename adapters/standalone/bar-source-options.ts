@@ -1,8 +1,7 @@
 /** The `--data` / `--mysql-url` options every command that reads bars shares, and the source they open. */
 import { Option, type Command } from 'commander';
-import { CsvBarSource } from '../bars/csv.js';
-import { DEFAULT_STOCK_DAILY_COLUMNS, DEFAULT_STOCK_DAILY_TABLE, MysqlStockDailySource, type StockDailyColumns } from '../bars/mysql-stock-daily.js';
 import type { BarSource } from '../bars/source.js';
+import { DEFAULT_STOCK_DAILY_COLUMNS, DEFAULT_STOCK_DAILY_TABLE, type StockDailyColumns } from '../bars/stock-daily-layout.js';
 
 export interface BarSourceCliOptions {
   data?: string;
@@ -47,13 +46,18 @@ export function addBarSourceOptions(command: Command, defaultData?: string): Com
     .option('--strict', 'reject a symbol entirely on any invalid row (default: drop bad rows, report them, keep the rest)');
 }
 
-/** The source the options name; `symbol` restricts it to one symbol (and names a single CSV file's rows). */
-export function openBarSource(options: BarSourceCliOptions, symbol?: string): BarSource {
+/**
+ * The source the options name; `symbol` restricts it to one symbol (and names a single CSV file's rows).
+ * Loaded on demand: the sources load the plugin, which `--help` never needs.
+ */
+export async function openBarSource(options: BarSourceCliOptions, symbol?: string): Promise<BarSource> {
   const strict = Boolean(options.strict);
   if (options.mysqlUrl === undefined) {
     if (options.data === undefined) throw new Error('give either --data PATH or --mysql-url URL');
+    const { CsvBarSource } = await import('../bars/csv.js');
     return new CsvBarSource(options.data, { strict, symbol });
   }
+  const { MysqlStockDailySource } = await import('../bars/mysql-stock-daily.js');
   return new MysqlStockDailySource({
     url: options.mysqlUrl,
     table: options.table,

@@ -6,7 +6,8 @@
  *   node --import tsx bench/support/replay-child.ts --db sqlite:FILE --name NAME [--strategy lstm-swing] [--repeats 3]
  */
 import { parseArgs } from 'node:util';
-import { replayBacktest, STRATEGIES, type ReplayResult, type StrategyName } from '../../adapters/standalone/backtest-replay.js';
+import { replayBacktest, type ReplayResult } from '../../adapters/standalone/backtest-replay.js';
+import { STRATEGIES, type StrategyName } from '../../strategies/index.js';
 import { Store, type Interval, type SkillTable } from '../../plugin/index.js';
 import { median } from '../result.js';
 import { reportToParent, timed } from './process.js';

@@ -1,13 +1,10 @@
 /** `lstm-signals backtest`: a walk-forward run with a simulated clock, or `--replay` of a stored prediction set. */
 import { Option, type Command } from 'commander';
-import { Store } from '../../../plugin/index.js';
-import { formatReport } from '../../../strategies/index.js';
+import { STRATEGIES, formatReport, type StrategyName } from '../../../strategies/index.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
-import { replayBacktest, STRATEGIES, type StrategyName } from '../backtest-replay.js';
 import { readConfigFile } from '../config-file.js';
 import { BUNDLED_DATA, configOption, symbolList } from '../options.js';
-import { formatByConfidence, formatLiveSkill, SKILL_LEGEND } from '../skill-text.js';
-import { defaultBacktestDb, runWalkForward } from '../walk-forward.js';
+import type { WalkForwardResult } from '../walk-forward.js';
 
 interface BacktestCliOptions extends BarSourceCliOptions {
   from?: string;
@@ -48,13 +45,19 @@ export function registerBacktestCommand(program: Command): void {
     .option('--slippage <fraction>', 'slippage per side', Number)
     .option('--json', 'print the result as JSON')
     .action(async function (this: Command, options: BacktestCliOptions) {
+      const [{ Store }, { replayBacktest }, { formatByConfidence, formatLiveSkill, SKILL_LEGEND }, { defaultBacktestDb, runWalkForward }] = await Promise.all([
+        import('../../../plugin/index.js'),
+        import('../backtest-replay.js'),
+        import('../skill-text.js'),
+        import('../walk-forward.js'),
+      ]);
       let name = options.replay;
-      let walk: Awaited<ReturnType<typeof runWalkForward>> | undefined;
+      let walk: WalkForwardResult | undefined;
       if (!name) {
         if (!options.from || !options.to) this.error('backtest: give --from and --to (or --replay NAME)');
         name = options.name ?? `bt-${options.from}-${options.to}`;
         walk = await runWalkForward({
-          source: openBarSource(options),
+          source: await openBarSource(options),
           name,
           from: options.from!,
           to: options.to!,

@@ -1,6 +1,7 @@
 /** `bars check`: validate a bar source (CSV file or folder, MySQL stock_daily table) and report every problem. */
 import type { Command } from 'commander';
-import { formatBarProblem, type BarProblem } from '../../../plugin/index.js';
+import type { BarProblem } from '../../../plugin/bar.js';
+import { formatBarProblem } from '../../../plugin/bar-validation.js';
 import type { BarSource } from '../../bars/source.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
 
@@ -77,7 +78,7 @@ export function registerBarsCommands(program: Command): void {
       if ((options.data === undefined) === (options.mysqlUrl === undefined)) {
         this.error('bars check: give either --data PATH or --mysql-url URL');
       }
-      const source = openBarSource(options, options.symbol);
+      const source = await openBarSource(options, options.symbol);
       try {
         const report = await checkBars(source);
         const text = options.json ? `${JSON.stringify(report, null, 2)}\n` : formatBarsCheck(report);

@@ -1,6 +1,7 @@
 /** `lstm-signals features`: print one symbol's feature frame, the rows the LSTM windows are cut from. */
 import type { Command } from 'commander';
-import { buildFeatureFrame, featureFrameToRecords, formatBarProblem, type FeatureFrame } from '../../../plugin/index.js';
+import { formatBarProblem } from '../../../plugin/bar-validation.js';
+import type { FeatureFrame } from '../../../plugin/index.js';
 import type { BarSource } from '../../bars/source.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
 import { BUNDLED_DATA } from '../options.js';
@@ -8,11 +9,6 @@ import { BUNDLED_DATA } from '../options.js';
 interface FeaturesOptions extends BarSourceCliOptions {
   symbol?: string;
   json?: boolean;
-}
-
-/** What `--json` prints. */
-export function featuresReport(frame: FeatureFrame) {
-  return { symbol: frame.symbol, featureNames: frame.featureNames, warmup: frame.warmup, rows: featureFrameToRecords(frame) };
 }
 
 /** Fixed-width table: a header, then per session the date and every feature to 6 significant digits. */
@@ -41,7 +37,8 @@ export function registerFeaturesCommand(program: Command): void {
     .option('--symbol <symbol>', 'the symbol to show; needed when the source holds several (for a single CSV file, names its rows)')
     .option('--json', 'print {symbol, featureNames, warmup, rows: [{date, close, <feature>: value, ...}]} instead of a table')
     .action(async function (this: Command, options: FeaturesOptions) {
-      const source = openBarSource(options, options.symbol);
+      const source = await openBarSource(options, options.symbol);
+      const { buildFeatureFrame, featureFrameToRecords } = await import('../../../plugin/features/frame.js');
       try {
         const symbol = await chooseSymbol(source, options.symbol);
         const { bars, problems, rejected } = await source.load(symbol);
@@ -50,7 +47,8 @@ export function registerFeaturesCommand(program: Command): void {
         for (const problem of problems) output.writeErr!(`${formatBarProblem(problem)}\n`);
         if (bars.length === 0) throw new Error(`${symbol}: no valid bars${rejected ? ' (rejected in --strict mode)' : ''}`);
         const frame = buildFeatureFrame(bars);
-        output.writeOut!(options.json ? `${JSON.stringify(featuresReport(frame), null, 2)}\n` : formatFeatureTable(frame));
+        const report = { symbol: frame.symbol, featureNames: frame.featureNames, warmup: frame.warmup, rows: featureFrameToRecords(frame) };
+        output.writeOut!(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatFeatureTable(frame));
       } finally {
         await source.close?.();
       }

@@ -3,7 +3,6 @@
  * failures; non-zero exit when unhealthy (stale data included). Unskilled models are notes, not faults.
  */
 import type { Command } from 'commander';
-import { withPlugin } from '../plugin-session.js';
 import { dbOption, configOption } from '../options.js';
 
 export function registerHealthCommand(program: Command): void {
@@ -19,6 +18,7 @@ export function registerHealthCommand(program: Command): void {
     .addOption(configOption())
     .option('--json', 'print the health report as JSON')
     .action(async (options: { output?: string; db?: string; config?: string; json?: boolean }) => {
+      const { withPlugin } = await import('../plugin-session.js');
       const health = await withPlugin(
         { configFile: options.config, db: options.db, config: options.output ? { weekly: { output_dir: options.output } } : {}, logLevel: 'error' },
         (plugin) => plugin.checkHealth(),

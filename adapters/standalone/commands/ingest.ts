@@ -1,9 +1,9 @@
 /** `lstm-signals ingest`: run the plugin on the standalone host once: migrate, validate and store the bars. */
 import type { Command } from 'commander';
-import { formatBarProblem, type BarsIngestedEvent } from '../../../plugin/index.js';
+import { formatBarProblem } from '../../../plugin/bar-validation.js';
+import type { BarsIngestedEvent } from '../../../plugin/index.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
 import { BUNDLED_DATA, symbolList, dbOption } from '../options.js';
-import { withPlugin } from '../plugin-session.js';
 import { barsCheckExitCode, checkBars, formatBarsCheck } from './bars.js';
 
 interface IngestOptions extends BarSourceCliOptions {
@@ -19,7 +19,8 @@ export function registerIngestCommand(program: Command): void {
     .option('--symbols <list>', 'comma-separated symbols (default: every symbol in --data)', symbolList)
     .option('--json', 'print the ingestion reports as JSON')
     .action(async (options: IngestOptions) => {
-      const source = openBarSource(options);
+      const { withPlugin } = await import('../plugin-session.js');
+      const source = await openBarSource(options);
       // The source validates as it reads; its report is what tells the user which rows never reached the plugin.
       const checked = await checkBars(source);
       const reports: BarsIngestedEvent[] = [];

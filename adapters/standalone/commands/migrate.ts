@@ -1,6 +1,6 @@
 /** `lstm-signals migrate`: apply, list or revert the schema migrations on the configured database. */
 import type { Command } from 'commander';
-import { Store, redactUrl } from '../../../plugin/index.js';
+import { redactUrl } from '../../../plugin/store/database-url.js';
 import { databaseUrl, dbOption } from '../options.js';
 
 interface MigrateOptions {
@@ -19,6 +19,7 @@ export function registerMigrateCommand(program: Command): void {
     .option('--revert', 'revert the latest applied migration (drops what it created)')
     .option('--all', 'with --revert: revert every migration, dropping all plugin tables')
     .action(async (options: MigrateOptions) => {
+      const { Store } = await import('../../../plugin/store/store.js');
       const url = databaseUrl(options.db);
       const store = await Store.open({ url, migrate: false });
       try {

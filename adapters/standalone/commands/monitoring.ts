@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import type { LstmSignalsPlugin } from '../../../plugin/index.js';
 import { configOption, dbOption } from '../options.js';
-import { withPlugin } from '../plugin-session.js';
 
 interface DatabaseOptions {
   db?: string;
@@ -11,6 +10,7 @@ interface DatabaseOptions {
 
 /** Runs `work` on the plugin over the database only (no bar source), and prints its result as JSON. */
 async function printJson(options: DatabaseOptions, work: (plugin: LstmSignalsPlugin) => Promise<unknown>): Promise<void> {
+  const { withPlugin } = await import('../plugin-session.js');
   const result = await withPlugin({ configFile: options.config, db: options.db, config: { triggers: { enabled: false } }, logLevel: 'error' }, work);
   console.log(JSON.stringify(result, null, 2));
 }
@@ -27,6 +27,7 @@ export function registerMonitoringCommands(program: Command): void {
       .option('--symbol <symbol>', 'only this symbol')
       .option('--run', 'record the decision and run the training it asks for (waits for it)'),
   ).action(async (options: DatabaseOptions & { symbol?: string; run?: boolean }) => {
+    const { withPlugin } = await import('../plugin-session.js');
     const result = await withPlugin({ configFile: options.config, db: options.db, logLevel: 'error' }, async (plugin) => {
       const checks = await plugin.checkTriggers({ symbol: options.symbol, run: Boolean(options.run) });
       await plugin.trainingIdle();

@@ -2,8 +2,6 @@
 import type { Command } from 'commander';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
 import { BUNDLED_DATA, dbOption, configOption } from '../options.js';
-import { withPlugin } from '../plugin-session.js';
-import { formatSignalTable } from '../signal-table.js';
 
 interface PredictCliOptions extends BarSourceCliOptions {
   symbol: string;
@@ -26,8 +24,9 @@ export function registerPredictCommand(program: Command): void {
     .addOption(configOption())
     .option('--json', 'print { signal, forecast, prediction_id, created } as JSON')
     .action(async (options: PredictCliOptions) => {
+      const [{ withPlugin }, { formatSignalTable }] = await Promise.all([import('../plugin-session.js'), import('../signal-table.js')]);
       await withPlugin(
-        { source: openBarSource(options, options.symbol), configFile: options.config, db: options.db, config: { symbols: [options.symbol], strict_bars: Boolean(options.strict) } },
+        { source: await openBarSource(options, options.symbol), configFile: options.config, db: options.db, config: { symbols: [options.symbol], strict_bars: Boolean(options.strict) } },
         async (plugin) => {
           const { signal, forecast, logged, created } = await plugin.predict(options.symbol, { asOf: options.asOf, useFallback: options.fallback });
           if (options.json) {

@@ -1,9 +1,7 @@
 /** `lstm-signals serve`: the plugin on the standalone host, its routes served over HTTP until SIGINT or SIGTERM. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
-import { startHttpServer } from '../http-server.js';
 import { BUNDLED_DATA, configOption, dbOption } from '../options.js';
-import { withPlugin } from '../plugin-session.js';
 
 interface ServeOptions extends BarSourceCliOptions {
   port: number;
@@ -41,9 +39,10 @@ export function registerServeCommand(program: Command): void {
     .addOption(dbOption())
     .addOption(configOption())
     .action(async (options: ServeOptions) => {
+      const [{ withPlugin }, { startHttpServer }] = await Promise.all([import('../plugin-session.js'), import('../http-server.js')]);
       await withPlugin(
         {
-          source: openBarSource(options),
+          source: await openBarSource(options),
           configFile: options.config,
           db: options.db,
           config: { strict_bars: Boolean(options.strict) },

@@ -6,8 +6,6 @@
  */
 import type { Command } from 'commander';
 import { configOption, dbOption } from '../options.js';
-import { withPlugin } from '../plugin-session.js';
-import { formatSkillReport } from '../skill-text.js';
 
 interface SkillCliOptions {
   symbol: string;
@@ -31,6 +29,7 @@ export function registerSkillCommand(program: Command): void {
     .addOption(configOption())
     .option('--json', 'print the skill report as JSON')
     .action(async (options: SkillCliOptions) => {
+      const [{ withPlugin }, { formatSkillReport }] = await Promise.all([import('../plugin-session.js'), import('../skill-text.js')]);
       const report = await withPlugin({ configFile: options.config, db: options.db, config: { triggers: { enabled: false } }, logLevel: 'error' }, async (plugin) => {
         const stored = await plugin.barCoverage();
         if (!stored.some((c) => c.symbol === options.symbol)) {

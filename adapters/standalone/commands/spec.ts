@@ -2,7 +2,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { trainingSpec, trainingSpecMarkdown } from '../../../plugin/index.js';
 
 export function registerSpecCommand(program: Command): void {
   program
@@ -10,6 +9,7 @@ export function registerSpecCommand(program: Command): void {
     .description('write docs/LSTM_TRAINING_SPEC.md and docs/LSTM_TRAINING_SPEC.json from the code’s own constants and defaults')
     .option('--out <dir>', 'output folder', 'docs')
     .action(async (options: { out: string }) => {
+      const { trainingSpec, trainingSpecMarkdown } = await import('../../../plugin/training/spec.js');
       const spec = trainingSpec();
       await mkdir(options.out, { recursive: true });
       const json = path.join(options.out, 'LSTM_TRAINING_SPEC.json');

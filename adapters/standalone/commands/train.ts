@@ -1,9 +1,9 @@
 /** `lstm-signals train`: train one symbol in full, fast or incremental mode and print the run record. */
 import { Option, type Command } from 'commander';
-import { describeSkill, type RunSkill, type TrainingMode, type TrainingProgress } from '../../../plugin/index.js';
+import type { RunSkill, TrainingMode, TrainingProgress } from '../../../plugin/index.js';
+import { describeSkill } from '../../../plugin/skill/skill-table.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
 import { BUNDLED_DATA, dbOption, configOption } from '../options.js';
-import { withPlugin } from '../plugin-session.js';
 
 interface TrainOptions extends BarSourceCliOptions {
   symbol: string;
@@ -38,9 +38,10 @@ export function registerTrainCommand(program: Command): void {
     .addOption(configOption())
     .option('--json', 'print the run record as JSON')
     .action(async (options: TrainOptions) => {
+      const { withPlugin } = await import('../plugin-session.js');
       await withPlugin(
         {
-          source: openBarSource(options, options.symbol),
+          source: await openBarSource(options, options.symbol),
           configFile: options.config,
           db: options.db,
           config: { symbols: [options.symbol], strict_bars: Boolean(options.strict) },

@@ -1,9 +1,10 @@
 /** `lstm-signals versions` and `rollback`: the model registry from the command line. */
 import type { Command } from 'commander';
-import { ModelRegistry, Store } from '../../../plugin/index.js';
+import type { ModelRegistry } from '../../../plugin/index.js';
 import { databaseUrl, dbOption } from '../options.js';
 
 async function withRegistry<T>(db: string | undefined, work: (registry: ModelRegistry) => Promise<T>): Promise<T> {
+  const [{ Store }, { ModelRegistry }] = await Promise.all([import('../../../plugin/store/store.js'), import('../../../plugin/registry/model-registry.js')]);
   const store = await Store.open({ url: databaseUrl(db) });
   try {
     return await work(new ModelRegistry(store));

@@ -3,8 +3,6 @@ import type { Command } from 'commander';
 import type { TrainingProgress } from '../../../plugin/index.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
 import { BUNDLED_DATA, symbolList, dbOption, configOption } from '../options.js';
-import { withPlugin } from '../plugin-session.js';
-import { formatSignalNotes, formatSignalTable } from '../signal-table.js';
 
 interface WeeklyCliOptions extends BarSourceCliOptions {
   symbols?: string[];
@@ -46,9 +44,10 @@ export function registerWeeklyCommand(program: Command): void {
     .addOption(configOption())
     .option('--json', 'print the run result as JSON')
     .action(async (options: WeeklyCliOptions) => {
+      const [{ withPlugin }, { formatSignalNotes, formatSignalTable }] = await Promise.all([import('../plugin-session.js'), import('../signal-table.js')]);
       const result = await withPlugin(
         {
-          source: openBarSource(options),
+          source: await openBarSource(options),
           configFile: options.config,
           db: options.db,
           config: { symbols: options.symbols ?? [], strict_bars: Boolean(options.strict), ...(options.output && { weekly: { output_dir: options.output } }) },
