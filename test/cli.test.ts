@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,10 +14,43 @@ describe('lstm-signals --help', () => {
     if (command.length === 0) expect(stdout).toMatch(/ingest[\s\S]*migrate[\s\S]*bars/);
   });
 
-  it('rejects an unknown command with exit code 1', async () => {
-    const { code, stderr } = await runCli(['frobnicate'], { cwd });
+  it('rejects an unknown command with exit code 2, not the 1 of a run that reports a failure', async () => {
+    const { code, stderr } = await runCli(['weekyl'], { cwd });
+    expect(code).toBe(2);
+    expect(stderr.split('\n').slice(0, 3)).toEqual([
+      "error: unknown command 'weekyl'",
+      '(Did you mean weekly?)',
+      '(lstm-signals --help lists the commands; lstm-signals COMMAND --help their options)',
+    ]);
+  });
+
+  it.each([
+    [['predict', '--symbol', 'SPX', '--as-of', '17/04/2020'], "error: option '--as-of <date>' argument '17/04/2020' is invalid. expected a date as YYYY-MM-DD, e.g. 2020-04-17"],
+    [['backtest', '--from', '2020/01/02', '--to', '2020-02-28'], "error: option '--from <date>' argument '2020/01/02' is invalid. expected a date as YYYY-MM-DD, e.g. 2020-04-17"],
+    [['backtest', '--from', '01-02-2020', '--to', '2020-02-28'], "error: option '--from <date>' argument '01-02-2020' is invalid. expected a date as YYYY-MM-DD, e.g. 2020-04-17"],
+    [['backtest', '--from', '2020-03-02', '--to', '2020-02-28'], 'backtest: --from 2020-03-02 is after --to 2020-02-28'],
+    [['train', '--symbol', 'SPX', '--end', '2020-02-30'], "error: option '--end <date>' argument '2020-02-30' is invalid. expected a date as YYYY-MM-DD, e.g. 2020-04-17"],
+    [['weekly', '--data', 'nope.csv'], "error: option '--data <path>' argument 'nope.csv' is invalid. no such file or folder"],
+    [['weekly', '--config', 'nope.json'], "error: option '--config <file>' argument 'nope.json' is invalid. no such file"],
+  ])('refuses %j before doing anything, naming the option, with exit code 2', async (args, message) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lstm-cli-usage-'));
+    const { code, stdout, stderr } = await runCli(args, { cwd: dir });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toBe(message);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a weekly run whose every symbol fails says each failure once, writes no empty report, and exits 1', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lstm-cli-bad-'));
+    writeFileSync(path.join(dir, 'BAD.csv'), 'day,o,h,l,c,v\n2020-01-02,1,2,0.5,1.5,100\n');
+    const { code, stdout, stderr } = await runCli(['weekly', '--data', 'BAD.csv'], { cwd: dir });
     expect(code).toBe(1);
-    expect(stderr).toMatch(/unknown command 'frobnicate'/);
+    expect(stderr.match(/missing required column "date"/g)).toHaveLength(1);
+    expect(stderr).toMatch(/ERROR lstm-signals: BAD: no bars from the feed: BAD\.csv: missing required column "date" \(header: day,o,h,l,c,v\)\n$/);
+    expect(stdout.split('\n').slice(0, 2)).toEqual(['status failed: 0 signal(s), 1 failure(s) (BAD)', 'no signal: the signals JSON and the Excel report are not written']);
+    expect(readdirSync(path.join(dir, 'weekly_trading_signals'))).toEqual(['lstm_status.json']);
+    expect(existsSync(path.join(dir, 'result'))).toBe(false);
   });
 });
 
@@ -71,8 +104,9 @@ describe('train and spec', () => {
     const outcome = JSON.parse(stdout);
     expect(outcome).toMatchObject({ deployed: true, reason: 'first model for this symbol', run: { symbol: 'SPX', training_type: 'fast', trigger_type: 'manual' } });
     expect(outcome.holdout.n).toBe(63);
-    expect(stderr).toMatch(/\[SPX\] cv params 1\/1, fold 3\/3 epoch 1\/1 loss \d/);
-    expect(stderr).toMatch(/\[SPX\] refit all but the holdout epoch 1\/1/);
+    // Not a terminal: a line as each fit starts and one as it ends.
+    expect(stderr).toMatch(/\[SPX\] cv params 1\/1, fold 3\/3 — 1 epochs…\n\[SPX\] cv params 1\/1, fold 3\/3 — done, loss \d/);
+    expect(stderr).toMatch(/\[SPX\] refit all but the holdout — done, loss \d/);
 
     // A second model kept beside the first (forced through the gate), then a rollback to the first.
     writeFileSync(path.join(cwd, 'forced.json'), JSON.stringify({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0, skill_gate: false, arima_baseline: false, min_f1_improvement: -1, seed: 5 } }));
@@ -174,6 +208,13 @@ describe('weekly, predict and health from the command line', () => {
       'SPX: no forecaster has shown skill on SPX',
       'status success: 1 signal(s), 0 failure(s)',
     ]);
+    // A second run keeps what the first trained, and says so.
+    const again = await runCli(['weekly', '--config', 'tiny-gated.json'], { cwd });
+    expect(again.code).toBe(0);
+    expect(again.stdout.split('\n')[0]).toBe(
+      "SPX: not retrained: its latest training's data ended 2020-04-17, 0 days before its latest bar (within weekly.cache_days; --force-retrain retrains)",
+    );
+    expect(again.stderr).not.toMatch(/\[SPX\]/);
 
     // Health: the stale data is the problem; the refused model is a note (the base rate answers by design).
     const health = await runCli(['health'], { cwd });

@@ -99,7 +99,7 @@ describe('the weekly run with the skill gate on, fresh and stale', () => {
 
   it('writes the fresh signals and status files: model_skill without a holdout, no live record yet, nothing stale', () => {
     const ajv = new Ajv({ allErrors: true });
-    const file = readJson<WeeklySignalsFile>(fresh.files_generated.json_file);
+    const file = readJson<WeeklySignalsFile>(fresh.files_generated.json_file!);
     expect(ajv.validate(SIGNALS_FILE_SCHEMA, file), ajv.errorsText()).toBe(true);
     expect(file.stale_signals).toEqual([]);
     expect(file.signals[0]).toMatchObject({
@@ -109,7 +109,7 @@ describe('the weekly run with the skill gate on, fresh and stale', () => {
     expect(ajv.validate(STATUS_FILE_SCHEMA, freshStatus), ajv.errorsText()).toBe(true);
     expect(freshStatus).toMatchObject({
       status: 'success',
-      latest_signal_file: fresh.files_generated.json_file,
+      latest_signal_file: fresh.files_generated.json_file!,
       signals_generated: { buy: 0, sell: 0, hold: 1 },
       stale: [],
       without_skill: [{ symbol: 'SPX', shown: false, source: 'base_rate', summary: 'no forecaster has shown skill on SPX' }],
@@ -127,7 +127,7 @@ describe('the weekly run with the skill gate on, fresh and stale', () => {
     expect(days).toBe(2420);
     expect(stale.signals[0]).toMatchObject({ source: 'base_rate', grade: 'HOLD', stale: true, data_age_days: days, skill: { shown: false } });
     const ajv = new Ajv({ allErrors: true });
-    const file = readJson<WeeklySignalsFile>(stale.files_generated.json_file);
+    const file = readJson<WeeklySignalsFile>(stale.files_generated.json_file!);
     expect(ajv.validate(SIGNALS_FILE_SCHEMA, file), ajv.errorsText()).toBe(true);
     expect(file.stale_signals).toEqual(['SPX']);
     expect(file.signals[0]).toMatchObject({ as_of: LAST_BAR, stale: true, data_age_days: 2420, model_skill: { shown: false, holdout: null, live: null } });
@@ -136,7 +136,7 @@ describe('the weekly run with the skill gate on, fresh and stale', () => {
     expect(ajv.validate(STATUS_FILE_SCHEMA, status), ajv.errorsText()).toBe(true);
     expect(status).toMatchObject({
       status: 'success',
-      latest_signal_file: stale.files_generated.json_file,
+      latest_signal_file: stale.files_generated.json_file!,
       signals_generated: { buy: 0, sell: 0, hold: 1 },
       stale: [{ symbol: 'SPX', as_of: LAST_BAR, data_age_days: 2420 }],
       without_skill: [{ symbol: 'SPX', shown: false, source: 'base_rate', summary: 'no forecaster has shown skill on SPX' }],
@@ -153,7 +153,7 @@ describe('the weekly run with the skill gate on, fresh and stale', () => {
   });
 
   it('puts a Summary sheet first: fresh, then STALE with the stale line under the rows', async () => {
-    const first = await summarySheet(fresh.files_generated.excel_file);
+    const first = await summarySheet(fresh.files_generated.excel_file!);
     expect(first.book.worksheets.map((s) => s.name)).toEqual(['Summary', 'Analysis', 'Top Buys', 'Details']);
     const signal = fresh.signals[0]!;
     expect(
@@ -161,7 +161,7 @@ describe('the weekly run with the skill gate on, fresh and stale', () => {
     ).toEqual(['SPX', LAST_BAR, 4, 'fresh', 'HOLD', 1, 'base_rate', signal.prob_up, signal.prob_up_raw, 'no', null, null, null, null, signal.levels_rule, 'no', 0]);
     expect(first.textRows.slice(2)).toEqual([null, 'SPX: no forecaster has shown skill on SPX']);
 
-    const later = await summarySheet(stale.files_generated.excel_file);
+    const later = await summarySheet(stale.files_generated.excel_file!);
     expect([later.cell(2, 'Data'), later.cell(2, 'Data age (days)'), later.cell(2, 'Skill shown')]).toEqual(['STALE', 2420, 'no']);
     expect(later.textRows.slice(2)).toEqual([
       null,
@@ -218,7 +218,7 @@ describe('the weekly run with the skill gate on, fresh and stale', () => {
     expect((await plugin.updateAccuracy('SPX')).written).toHaveLength(12);
 
     const run = await plugin.runWeeklyAnalysis({ now: FRESH });
-    const file = readJson<WeeklySignalsFile>(run.files_generated.json_file);
+    const file = readJson<WeeklySignalsFile>(run.files_generated.json_file!);
     const ajv = new Ajv({ allErrors: true });
     expect(ajv.validate(SIGNALS_FILE_SCHEMA, file), ajv.errorsText()).toBe(true);
     const { live } = await plugin.skill('SPX', 'live');
@@ -238,7 +238,7 @@ describe('the weekly run with the skill gate on, fresh and stale', () => {
     const records = await plugin.store!.repos.accuracyRecord.find({ where: { symbol: 'SPX' } });
     expect(served.subject.hit_rate).toBe(records.filter((r) => r.direction_correct).length / 12);
     expect(run.model_skill.SPX!.live!.n).toBe(12);
-    const excel = await summarySheet(run.files_generated.excel_file);
+    const excel = await summarySheet(run.files_generated.excel_file!);
     expect([excel.cell(2, 'Live n'), excel.cell(2, 'Live hit rate')]).toEqual([12, served.subject.hit_rate]);
   });
 });

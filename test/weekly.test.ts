@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv } from 'ajv';
@@ -75,9 +75,9 @@ describe.each(testDatabases)('the weekly run on $name', (db) => {
 
   it('writes the signals JSON and the status JSON in the documented format', () => {
     const ajv = new Ajv({ allErrors: true });
-    const signalsFile = JSON.parse(readFileSync(result.files_generated.json_file, 'utf8'));
+    const signalsFile = JSON.parse(readFileSync(result.files_generated.json_file!, 'utf8'));
     expect(ajv.validate(SIGNALS_FILE_SCHEMA, signalsFile), ajv.errorsText()).toBe(true);
-    expect(path.basename(result.files_generated.json_file)).toBe('weekly_signals_20200419_083000.json');
+    expect(path.basename(result.files_generated.json_file!)).toBe('weekly_signals_20200419_083000.json');
     expect(signalsFile).toMatchObject({ timestamp: '20200419_083000', generation_time: '2020-04-19T08:30:00.000Z', total_stocks_analyzed: 2, prediction_horizon: '5_days' });
     expect(signalsFile.signals.map((s: { ticker: string }) => s.ticker)).toEqual(['AAA', 'SPX']);
     expect(signalsFile.stale_signals).toEqual([]);
@@ -94,7 +94,7 @@ describe.each(testDatabases)('the weekly run on $name', (db) => {
     expect(ajv.validate(STATUS_FILE_SCHEMA, status), ajv.errorsText()).toBe(true);
     const count = (action: string) => result.signals.filter((s) => s.action === action).length;
     expect(status).toMatchObject({
-      status: 'partial', stocks_analyzed: 2, latest_signal_file: result.files_generated.json_file, next_recommended_run: '2020-04-26',
+      status: 'partial', stocks_analyzed: 2, latest_signal_file: result.files_generated.json_file!, next_recommended_run: '2020-04-26',
       signals_generated: { buy: count('BUY'), sell: count('SELL'), hold: count('HOLD') },
       stale: [],
       out_of_distribution: result.signals.filter((s) => s.out_of_distribution).map((s) => ({ symbol: s.symbol, dissimilarity: s.dissimilarity })),
@@ -106,7 +106,7 @@ describe.each(testDatabases)('the weekly run on $name', (db) => {
 
   it('writes the Excel report with the Summary sheet first and the original three, read back', async () => {
     const book = new ExcelJS.Workbook();
-    await book.xlsx.readFile(result.files_generated.excel_file);
+    await book.xlsx.readFile(result.files_generated.excel_file!);
     expect(book.worksheets.map((s) => s.name)).toEqual([REPORT_SHEETS.summary, REPORT_SHEETS.analysis, REPORT_SHEETS.topBuys, REPORT_SHEETS.details]);
     const column = (sheet: ExcelJS.Worksheet, header: string) => (sheet.getRow(1).values as unknown[]).indexOf(header);
 
@@ -151,6 +151,10 @@ describe.each(testDatabases)('the weekly run on $name', (db) => {
   it('reuses fresh models on a second run and logs no prediction twice', async () => {
     const again = await plugin.runWeeklyAnalysis({ now: new Date('2020-04-19T09:00:00Z') });
     expect(again.retrained).toEqual([]);
+    expect(again.not_retrained).toEqual([
+      { symbol: 'AAA', latest_data_end: '2020-04-17', age_days: 0 },
+      { symbol: 'SPX', latest_data_end: '2020-04-17', age_days: 0 },
+    ]);
     expect(again.signals).toEqual(result.signals);
     expect(await plugin.store!.repos.predictionLog.count()).toBe(2);
     const latest = await plugin.getLatestSignals();
@@ -182,5 +186,18 @@ describe.each(testDatabases)('the weekly run on $name', (db) => {
       `SPX: the latest stored session is 2020-04-17, ${days} days before ${today} (more than signals.max_data_age_days, 5): its signals are stale`,
       'last weekly run 2020-04-19T09:00:00.000Z was partial',
     ]);
+  });
+
+  it('writes no signals file or Excel report for a run that produced no signal, and keeps pointing readers at the last signals', async () => {
+    const before = await plugin.getLatestSignals();
+    const failed = await plugin.runWeeklyAnalysis({ now: new Date('2020-04-19T10:00:00Z'), symbols: ['BROKEN'] });
+    expect(failed.status).toBe('failed');
+    expect(failed.files_generated).toMatchObject({ json_file: null, excel_file: null });
+    expect(readdirSync(path.join(output, 'weekly_trading_signals')).filter((f) => f.includes('100000'))).toEqual([]);
+    expect(readdirSync(path.join(output, 'result')).filter((f) => f.includes('100000'))).toEqual([]);
+    const status = JSON.parse(readFileSync(failed.files_generated.status_file, 'utf8'));
+    expect(new Ajv().validate(STATUS_FILE_SCHEMA, status)).toBe(true);
+    expect(status).toMatchObject({ status: 'failed', last_run: '2020-04-19T10:00:00.000Z', stocks_analyzed: 0, latest_signal_file: before.status === 'success' && before.signal_file });
+    expect(await plugin.getLatestSignals()).toEqual(before);
   });
 });

@@ -1,5 +1,6 @@
 /** The `--data` / `--mysql-url` options every command that reads bars shares, and the source they open. */
 import { Option, type Command } from 'commander';
+import { existingPath } from './options.js';
 import type { BarSource } from '../bars/source.js';
 import { DEFAULT_STOCK_DAILY_COLUMNS, DEFAULT_STOCK_DAILY_TABLE, type StockDailyColumns } from '../bars/stock-daily-layout.js';
 
@@ -28,10 +29,9 @@ function parseColumns(spec: string): Partial<StockDailyColumns> {
 
 /** Adds the bar-source options; `defaultData` makes `--data` optional (the bundled data). */
 export function addBarSourceOptions(command: Command, defaultData?: string): Command {
-  const data = new Option('--data <path>', 'CSV file (one symbol) or folder of SYMBOL.csv files; columns date,open,high,low,close,volume').conflicts([
-    'mysqlUrl',
-    'columns',
-  ]);
+  const data = new Option('--data <path>', 'CSV file (one symbol) or folder of SYMBOL.csv files; columns date,open,high,low,close,volume')
+    .argParser(existingPath('file or folder'))
+    .conflicts(['mysqlUrl', 'columns']);
   return command
     .addOption(defaultData === undefined ? data : data.default(defaultData, 'the bundled S&P 500 data'))
     .addOption(new Option('--mysql-url <url>', 'read a stock_daily-style table instead: mysql://user:pass@host:port/db'))

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `lstm-signals` command line: the standalone host's entry point. */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { manifest } from '../../plugin/manifest.js';
 import { registerBacktestCommand } from './commands/backtest.js';
 import { registerBarsCommands } from './commands/bars.js';
@@ -17,12 +17,21 @@ import { registerTrainCommand } from './commands/train.js';
 import { registerVersionCommands } from './commands/versions.js';
 import { registerWeeklyCommand } from './commands/weekly.js';
 
+const EXIT_CODES = `
+Exit codes:
+  0  done
+  1  done, and the result reports a failure (a symbol failed, unhealthy, bars rejected in --strict mode)
+  2  stopped: the command line is wrong (unknown command or option, a bad value, a missing file) or an error stopped the work`;
+
 export function buildProgram(): Command {
   const program = new Command('lstm-signals')
     .description(manifest.description)
     .version(manifest.version)
-    .showHelpAfterError()
-    .configureHelp({ showGlobalOptions: true });
+    .showHelpAfterError('(lstm-signals --help lists the commands; lstm-signals COMMAND --help their options)')
+    .configureHelp({ showGlobalOptions: true })
+    .addHelpText('after', EXIT_CODES)
+    // Usage errors come back here as a CommanderError, so that they get their own exit code (2), not a failed run's (1).
+    .exitOverride();
   registerWeeklyCommand(program);
   registerPredictCommand(program);
   registerHealthCommand(program);
@@ -49,6 +58,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (error) {
-  console.error(`lstm-signals: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = process.exitCode || 2;
+  // Commander has already printed its own message (or the help, or the version, which exit 0).
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else {
+    console.error(`lstm-signals: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 2;
+  }
 }

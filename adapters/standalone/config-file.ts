@@ -8,6 +8,6 @@ export async function readConfigFile(file: string | undefined): Promise<PluginCo
   try {
     return JSON.parse(text) as PluginConfigInput;
   } catch (error) {
-    throw new Error(`config file ${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`--config: ${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

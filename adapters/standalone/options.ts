@@ -1,6 +1,7 @@
 /** Options shared by the CLI commands. */
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 /** The S&P 500 data bundled with the package: the default `--data` of every command. */
 export const BUNDLED_DATA = fileURLToPath(new URL('../../data/', import.meta.url));
@@ -15,6 +16,29 @@ export function symbolList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/** `YYYY-MM-DD` and a real calendar day: `17/04/2020`, `2020/01/02` or `2020-02-30` are refused before anything runs. */
+export function isoDate(value: string): string {
+  const day = new Date(`${value}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== value) {
+    throw new InvalidArgumentError('expected a date as YYYY-MM-DD, e.g. 2020-04-17');
+  }
+  return value;
+}
+
+/** A path that must exist, checked when the command line is parsed, so the error names the option. */
+export function existingPath(kind: 'file' | 'file or folder'): (value: string) => string {
+  return (value) => {
+    let stat;
+    try {
+      stat = statSync(value);
+    } catch {
+      throw new InvalidArgumentError(`no such ${kind}`);
+    }
+    if (kind === 'file' && !stat.isFile()) throw new InvalidArgumentError('not a file');
+    return value;
+  };
+}
+
 /** `--db URL`, the same on every command that opens the database. */
 export function dbOption(): Option {
   return new Option('--db <url>', 'database URL (default: $LSTM_DB_URL, else sqlite file lstm-signals.sqlite here)');
@@ -22,5 +46,7 @@ export function dbOption(): Option {
 
 /** `--config FILE`, the same on every command that runs the plugin. */
 export function configOption(): Option {
-  return new Option('--config <file>', 'plugin configuration JSON (keys of manifest.json, e.g. {"training": {"fast_params": {"lr": 0.001, "hidden": 16, "epochs": 5}}})');
+  return new Option('--config <file>', 'plugin configuration JSON (keys of manifest.json, e.g. {"training": {"fast_params": {"lr": 0.001, "hidden": 16, "epochs": 5}}})').argParser(
+    existingPath('file'),
+  );
 }

@@ -142,7 +142,7 @@ export const STATUS_FILE_SCHEMA = {
       required: ['buy', 'sell', 'hold'],
       properties: { buy: { type: 'integer' }, sell: { type: 'integer' }, hold: { type: 'integer' } },
     },
-    latest_signal_file: { type: 'string' },
+    latest_signal_file: { type: ['string', 'null'] },
     next_recommended_run: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
     failures,
     model_skill: { type: 'object', additionalProperties: MODEL_SKILL_SCHEMA },

@@ -134,5 +134,6 @@ export type LatestSignals =
 export async function getLatestSignals(outputDir: string): Promise<LatestSignals> {
   const status = await readStatusFile(outputDir);
   if (!status) return { status: 'no_signals', message: `no weekly run has written ${outputDir}/weekly_trading_signals/lstm_status.json yet` };
+  if (status.latest_signal_file === null) return { status: 'no_signals', message: `no weekly run has produced a signal yet (the last, ${status.last_run}, was ${status.status})` };
   return { status: 'success', signal_file: status.latest_signal_file, signals: JSON.parse(await readFile(status.latest_signal_file, 'utf8')) as WeeklySignalsFile };
 }

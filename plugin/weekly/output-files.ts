@@ -90,7 +90,8 @@ export interface WeeklyStatusFile {
   status: 'success' | 'partial' | 'failed';
   stocks_analyzed: number;
   signals_generated: { buy: number; sell: number; hold: number };
-  latest_signal_file: string;
+  /** The latest signals file of any run (an earlier one when this run produced none); null before the first. */
+  latest_signal_file: string | null;
   next_recommended_run: string;
   failures: Array<{ symbol: string; error: string }>;
   /** Signals of a session more than signals.max_data_age_days before the run. */

@@ -20,6 +20,7 @@ import { Trainer, type TrainingProgress } from '../training/trainer.js';
 import { writeExcelReport, type ReportRow } from './excel-report.js';
 import {
   appendLogLine,
+  readStatusFile,
   fileStamp,
   outOfDistributionNote,
   runLogFile,
@@ -55,8 +56,11 @@ export interface WeeklyRunResult {
   stale_signals: string[];
   notes: string[];
   retrained: Array<{ symbol: string; version_id: string; deployed: boolean; reason: string }>;
+  /** Symbols whose latest training was recent enough (within weekly.cache_days of their latest bar): what they had was used again. */
+  not_retrained: Array<{ symbol: string; latest_data_end: string; age_days: number }>;
   failures: Array<{ symbol: string; error: string }>;
-  files_generated: { json_file: string; status_file: string; excel_file: string; log_file: string };
+  /** The signals JSON and the Excel report are null when the run produced no signal: an empty report would pass for a result. */
+  files_generated: { json_file: string | null; status_file: string; excel_file: string | null; log_file: string };
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -87,8 +91,9 @@ export async function runWeeklyAnalysis(
   const stamp = fileStamp(now);
   const paths = weeklyPaths(config.weekly.output_dir);
   const logFile = runLogFile(config.weekly.output_dir, now);
-  const log = async (level: 'info' | 'warn' | 'error', line: string) => {
-    deps.logger[level](line);
+  /** To the host's logger and the run's log file; `fileOnly` for what the host has been told already. */
+  const log = async (level: 'info' | 'warn' | 'error', line: string, fileOnly = false) => {
+    if (!fileOnly) deps.logger[level](line);
     await appendLogLine(logFile, `${level.toUpperCase()} ${line}`);
   };
 
@@ -102,6 +107,7 @@ export async function runWeeklyAnalysis(
 
   const rows: ReportRow[] = [];
   const retrained: WeeklyRunResult['retrained'] = [];
+  const notRetrained: WeeklyRunResult['not_retrained'] = [];
   const failures: WeeklyRunResult['failures'] = [];
   try {
     for (const symbol of symbols) {
@@ -135,6 +141,9 @@ export async function runWeeklyAnalysis(
             // The prediction still runs: an older model or the fallback chain may answer.
             await log('warn', `${symbol}: retraining failed: ${message(error)}`);
           }
+        } else {
+          notRetrained.push({ symbol, latest_data_end: latest!.data_end!, age_days: age });
+          await log('info', `${symbol}: not retrained: the latest training's data ended ${latest!.data_end}, ${age} days before the latest bar (weekly.cache_days ${config.weekly.cache_days})`);
         }
         const prediction = await predictor.predictFromBars(symbol, history);
         options.onPrediction?.(prediction);
@@ -154,7 +163,8 @@ export async function runWeeklyAnalysis(
       } catch (error) {
         const text = message(error).startsWith(`${symbol}:`) ? message(error) : `${symbol}: ${message(error)}`;
         failures.push({ symbol, error: text });
-        await log('error', text);
+        // A feed failure was logged when the plugin found it, at activation.
+        await log('error', text, options.unavailable?.has(symbol));
       }
     }
   } finally {
@@ -173,8 +183,8 @@ export async function runWeeklyAnalysis(
     ...outOfDistribution.map((s) => outOfDistributionNote(s, config.signals.max_dissimilarity)),
   ];
   const status: WeeklyStatusFile['status'] = failures.length === 0 ? 'success' : signals.length > 0 ? 'partial' : 'failed';
-  const jsonFile = path.join(paths.signalsDir, `weekly_signals_${stamp}.json`);
-  const excelFile = path.join(paths.resultDir, `lstm_weekly_report_${stamp}.xlsx`);
+  const jsonFile = signals.length > 0 ? path.join(paths.signalsDir, `weekly_signals_${stamp}.json`) : null;
+  const excelFile = signals.length > 0 ? path.join(paths.resultDir, `lstm_weekly_report_${stamp}.xlsx`) : null;
   const signalsFile: WeeklySignalsFile = {
     timestamp: stamp,
     generation_time: now.toISOString(),
@@ -185,15 +195,19 @@ export async function runWeeklyAnalysis(
     stale_signals: staleSignals.map((s) => s.symbol),
     failures,
   };
-  await writeAtomically(jsonFile, `${JSON.stringify(signalsFile, null, 2)}\n`);
-  await writeExcelReport(excelFile, rows, { now, maxDataAgeDays: config.signals.max_data_age_days });
+  if (jsonFile && excelFile) {
+    await writeAtomically(jsonFile, `${JSON.stringify(signalsFile, null, 2)}\n`);
+    await writeExcelReport(excelFile, rows, { now, maxDataAgeDays: config.signals.max_data_age_days });
+  }
+  // With no signal of its own, the status still points readers at the latest signals an earlier run wrote.
+  const latestSignalFile = jsonFile ?? (await readStatusFile(config.weekly.output_dir))?.latest_signal_file ?? null;
   const count = (action: Signal['action']) => signals.filter((s) => s.action === action).length;
   const statusFile: WeeklyStatusFile = {
     last_run: now.toISOString(),
     status,
     stocks_analyzed: signals.length,
     signals_generated: { buy: count('BUY'), sell: count('SELL'), hold: count('HOLD') },
-    latest_signal_file: jsonFile,
+    latest_signal_file: latestSignalFile,
     next_recommended_run: addCalendarDays(now.toISOString().slice(0, 10), 7),
     failures,
     stale: staleSignals.map((s) => ({ symbol: s.symbol, as_of: s.as_of, data_age_days: s.data_age_days })),
@@ -213,6 +227,7 @@ export async function runWeeklyAnalysis(
     stale_signals: staleSignals.map((s) => s.symbol),
     notes,
     retrained,
+    not_retrained: notRetrained,
     failures,
     files_generated: { json_file: jsonFile, status_file: paths.statusFile, excel_file: excelFile, log_file: logFile },
   };

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { STRATEGIES, formatReport, type StrategyName } from '../../../strategies/index.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
 import { readConfigFile } from '../config-file.js';
-import { BUNDLED_DATA, configOption, symbolList } from '../options.js';
+import { BUNDLED_DATA, configOption, isoDate, symbolList } from '../options.js';
 import type { WalkForwardResult } from '../walk-forward.js';
 
 interface BacktestCliOptions extends BarSourceCliOptions {
@@ -31,8 +31,8 @@ export function registerBacktestCommand(program: Command): void {
         'replayed on it. With --replay NAME: verify a stored prediction set and replay the strategy on it, training nothing',
     );
   addBarSourceOptions(backtest, BUNDLED_DATA)
-    .option('--from <date>', 'first session of the backtest (the initial model is trained on data before it)')
-    .option('--to <date>', 'last session of the backtest')
+    .option('--from <date>', 'first session of the backtest, YYYY-MM-DD (the initial model is trained on data before it)', isoDate)
+    .option('--to <date>', 'last session of the backtest, YYYY-MM-DD', isoDate)
     .option('--symbols <list>', 'comma-separated symbols (default: every symbol of the source)', symbolList)
     .addOption(new Option('--mode <mode>', 'training mode of the initial and triggered full trainings').choices(['fast', 'full']).default('fast'))
     .option('--name <name>', 'the backtest’s name and prediction set (default bt-FROM-TO)')
@@ -55,6 +55,7 @@ export function registerBacktestCommand(program: Command): void {
       let walk: WalkForwardResult | undefined;
       if (!name) {
         if (!options.from || !options.to) this.error('backtest: give --from and --to (or --replay NAME)');
+        if (options.from! > options.to!) this.error(`backtest: --from ${options.from} is after --to ${options.to}`);
         name = options.name ?? `bt-${options.from}-${options.to}`;
         walk = await runWalkForward({
           source: await openBarSource(options),

@@ -1,7 +1,7 @@
 /** `lstm-signals predict`: one symbol's graded signal at its latest (or a given) session. */
 import type { Command } from 'commander';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
-import { BUNDLED_DATA, dbOption, configOption } from '../options.js';
+import { BUNDLED_DATA, dbOption, configOption, isoDate } from '../options.js';
 
 interface PredictCliOptions extends BarSourceCliOptions {
   symbol: string;
@@ -18,7 +18,7 @@ export function registerPredictCommand(program: Command): void {
     .description('forecast, grade and log one symbol (LSTM, falling back to ARIMA and technical rules unless --no-fallback)')
     .requiredOption('--symbol <symbol>', 'symbol to predict');
   addBarSourceOptions(predict, BUNDLED_DATA)
-    .option('--as-of <date>', 'session to predict at (default: the latest bar); later bars are never read')
+    .option('--as-of <date>', 'session to predict at, YYYY-MM-DD (default: the latest bar); later bars are never read', isoDate)
     .option('--no-fallback', 'LSTM only: fail with the reason when the symbol has no healthy model')
     .addOption(dbOption())
     .addOption(configOption())

@@ -1,9 +1,10 @@
 /** `lstm-signals train`: train one symbol in full, fast or incremental mode and print the run record. */
 import { Option, type Command } from 'commander';
-import type { RunSkill, TrainingMode, TrainingProgress } from '../../../plugin/index.js';
+import type { RunSkill, TrainingMode } from '../../../plugin/index.js';
 import { describeSkill } from '../../../plugin/skill/skill-table.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
-import { BUNDLED_DATA, dbOption, configOption } from '../options.js';
+import { BUNDLED_DATA, dbOption, configOption, isoDate } from '../options.js';
+import { progressPrinter } from '../progress.js';
 
 interface TrainOptions extends BarSourceCliOptions {
   symbol: string;
@@ -15,16 +16,6 @@ interface TrainOptions extends BarSourceCliOptions {
   json?: boolean;
 }
 
-/** One line per finished fit on a pipe; a live-updating line on a terminal. */
-function progressPrinter(): (p: TrainingProgress) => void {
-  const live = process.stderr.isTTY;
-  return (p) => {
-    const text = `[${p.symbol}] ${p.stage} ${p.step}${p.epoch ? ` epoch ${p.epoch}/${p.epochs} loss ${p.loss?.toFixed(4)}` : ''}`;
-    if (live) process.stderr.write(`\r\x1b[2K${text}${p.epoch === p.epochs ? '\n' : ''}`);
-    else if (p.epoch === p.epochs) process.stderr.write(`${text}\n`);
-  };
-}
-
 export function registerTrainCommand(program: Command): void {
   const train = program
     .command('train')
@@ -32,8 +23,8 @@ export function registerTrainCommand(program: Command): void {
     .requiredOption('--symbol <symbol>', 'symbol to train');
   addBarSourceOptions(train, BUNDLED_DATA)
     .addOption(new Option('--mode <mode>', 'training mode').choices(['full', 'fast', 'incremental']).default('fast'))
-    .option('--start <date>', 'first session of the training data (YYYY-MM-DD)')
-    .option('--end <date>', 'last session of the training data (YYYY-MM-DD)')
+    .option('--start <date>', 'first session of the training data (YYYY-MM-DD)', isoDate)
+    .option('--end <date>', 'last session of the training data (YYYY-MM-DD)', isoDate)
     .addOption(dbOption())
     .addOption(configOption())
     .option('--json', 'print the run record as JSON')

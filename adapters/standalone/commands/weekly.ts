@@ -1,8 +1,8 @@
 /** `lstm-signals weekly`: the weekly signal run a trading manager schedules. */
 import type { Command } from 'commander';
-import type { TrainingProgress } from '../../../plugin/index.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
 import { BUNDLED_DATA, symbolList, dbOption, configOption } from '../options.js';
+import { progressPrinter } from '../progress.js';
 
 interface WeeklyCliOptions extends BarSourceCliOptions {
   symbols?: string[];
@@ -11,13 +11,6 @@ interface WeeklyCliOptions extends BarSourceCliOptions {
   db?: string;
   config?: string;
   json?: boolean;
-}
-
-/** Training progress on stderr: a line per finished fit, so a first run on a fresh machine is never silent. */
-function printProgress(p: TrainingProgress): void {
-  if (p.epoch === undefined || p.epoch === p.epochs) {
-    process.stderr.write(`[${p.symbol}] ${p.stage} ${p.step}${p.epoch ? ` — ${p.epochs} epochs, loss ${p.loss?.toFixed(4)}` : ''}\n`);
-  }
 }
 
 /** What the stale line calls the bars' source. */
@@ -53,17 +46,22 @@ export function registerWeeklyCommand(program: Command): void {
           config: { symbols: options.symbols ?? [], strict_bars: Boolean(options.strict), ...(options.output && { weekly: { output_dir: options.output } }) },
           logLevel: 'error',
         },
-        (plugin) => plugin.runWeeklyAnalysis({ forceRetrain: Boolean(options.forceRetrain), ...(options.symbols && { symbols: options.symbols }), onTrainingProgress: printProgress }),
+        (plugin) => plugin.runWeeklyAnalysis({ forceRetrain: Boolean(options.forceRetrain), ...(options.symbols && { symbols: options.symbols }), onTrainingProgress: progressPrinter() }),
       );
       if (options.json) {
         console.log(JSON.stringify(result, null, 2));
       } else {
-        process.stdout.write(formatSignalTable(result.signals));
+        for (const r of result.not_retrained) {
+          console.log(`${r.symbol}: not retrained: its latest training's data ended ${r.latest_data_end}, ${r.age_days} days before its latest bar (within weekly.cache_days; --force-retrain retrains)`);
+        }
+        if (result.signals.length > 0) process.stdout.write(formatSignalTable(result.signals));
         // Said plainly under the table: stale signals (the session they are of, and how old), unskilled forecasters.
         process.stdout.write(formatSignalNotes(result.signals, { dataName: dataName(options) }));
-        for (const f of result.failures) console.log(`FAILED ${f.symbol}: ${f.error}`);
-        console.log(`status ${result.status}: ${result.total_stocks_analyzed} signal(s), ${result.failures.length} failure(s)`);
-        for (const [what, file] of Object.entries(result.files_generated)) console.log(`${what.padEnd(11)} ${file}`);
+        // Each failure was said once already, on stderr as it happened: here only who failed.
+        const failed = result.failures.length > 0 ? ` (${result.failures.map((f) => f.symbol).join(', ')})` : '';
+        console.log(`status ${result.status}: ${result.total_stocks_analyzed} signal(s), ${result.failures.length} failure(s)${failed}`);
+        if (result.signals.length === 0) console.log('no signal: the signals JSON and the Excel report are not written');
+        for (const [what, file] of Object.entries(result.files_generated)) if (file) console.log(`${what.padEnd(11)} ${file}`);
       }
       if (result.failures.length > 0) process.exitCode = 1;
     });
