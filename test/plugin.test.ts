@@ -26,7 +26,9 @@ describe('manifest', () => {
 
   it('carries the identity a host needs', () => {
     const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, '../package.json'), 'utf8'));
-    expect(manifest).toMatchObject({ id: 'lstm-signals', version: pkg.version, main: 'plugin/index.ts', hostApi: '>=1.0.0 <2.0.0' });
+    expect(manifest).toMatchObject({ id: 'lstm-signals', version: pkg.version, main: 'dist/plugin/index.js', hostApi: '>=1.0.0 <2.0.0' });
+    // The entry the manifest names is the one the package exports.
+    expect(pkg.exports['.'].default).toBe(`./${manifest.main}`);
   });
 });
 

@@ -161,7 +161,7 @@ describeMysql('model blobs on MariaDB', () => {
     const store = await Store.open({ url });
     try {
       const [{ packet }] = await store.dataSource.query('SELECT @@max_allowed_packet AS packet');
-      expect(Number(packet), 'server max_allowed_packet must exceed the model size (README: MySQL setup)').toBeGreaterThan(64 * 1024 * 1024);
+      expect(Number(packet), 'server max_allowed_packet must exceed the model size (docs/storage.md, MySQL / MariaDB)').toBeGreaterThan(64 * 1024 * 1024);
       const [{ DATA_TYPE }] = await store.dataSource.query(
         "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'lstm_model_version' AND COLUMN_NAME = 'model_blob'",
       );

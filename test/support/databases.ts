@@ -11,7 +11,7 @@ if (!mysqlUrl) {
   if (process.env.CI === 'true') {
     throw new Error('CI=true but LSTM_TEST_MYSQL_URL is not set: the MySQL suites must run in CI');
   }
-  console.warn('[lstm-signals tests] LSTM_TEST_MYSQL_URL not set: MySQL suites are SKIPPED');
+  console.warn('[lstm-signals tests] LSTM_TEST_MYSQL_URL not set (e.g. mysql://root@127.0.0.1:3306/lstm_ci on a running MariaDB or MySQL): the MySQL suites are SKIPPED');
 }
 
 /** `describe` that runs only when a MySQL test database is configured. */
