@@ -24,20 +24,20 @@ describe('lstm-signals --help', () => {
     ]);
   });
 
+  // The messages themselves are in the README's Troubleshooting section, which test/readme.test.ts checks.
   it.each([
-    [['predict', '--symbol', 'SPX', '--as-of', '17/04/2020'], "error: option '--as-of <date>' argument '17/04/2020' is invalid. expected a date as YYYY-MM-DD, e.g. 2020-04-17"],
-    [['backtest', '--from', '2020/01/02', '--to', '2020-02-28'], "error: option '--from <date>' argument '2020/01/02' is invalid. expected a date as YYYY-MM-DD, e.g. 2020-04-17"],
-    [['backtest', '--from', '01-02-2020', '--to', '2020-02-28'], "error: option '--from <date>' argument '01-02-2020' is invalid. expected a date as YYYY-MM-DD, e.g. 2020-04-17"],
-    [['backtest', '--from', '2020-03-02', '--to', '2020-02-28'], 'backtest: --from 2020-03-02 is after --to 2020-02-28'],
-    [['train', '--symbol', 'SPX', '--end', '2020-02-30'], "error: option '--end <date>' argument '2020-02-30' is invalid. expected a date as YYYY-MM-DD, e.g. 2020-04-17"],
-    [['weekly', '--data', 'nope.csv'], "error: option '--data <path>' argument 'nope.csv' is invalid. no such file or folder"],
-    [['weekly', '--config', 'nope.json'], "error: option '--config <file>' argument 'nope.json' is invalid. no such file"],
-  ])('refuses %j before doing anything, naming the option, with exit code 2', async (args, message) => {
+    [['predict', '--symbol', 'SPX', '--as-of', '17/04/2020'], '--as-of'],
+    [['backtest', '--from', '2020/01/02', '--to', '2020-02-28'], '--from'],
+    [['backtest', '--from', '2020-03-02', '--to', '2020-02-28'], '--from'],
+    [['train', '--symbol', 'SPX', '--end', '2020-02-30'], '--end'],
+    [['weekly', '--data', 'nope.csv'], '--data'],
+    [['weekly', '--config', 'nope.json'], '--config'],
+  ])('refuses %j before reading or writing anything, naming %s, with exit code 2', async (args, option) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'lstm-cli-usage-'));
     const { code, stdout, stderr } = await runCli(args, { cwd: dir });
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr.split('\n')[0]).toBe(message);
+    expect(stderr.split('\n')[0]).toContain(option);
     expect(readdirSync(dir)).toEqual([]);
   });
 

@@ -20,8 +20,10 @@ import { registerWeeklyCommand } from './commands/weekly.js';
 const EXIT_CODES = `
 Exit codes:
   0  done
-  1  done, and the result reports a failure (a symbol failed, unhealthy, bars rejected in --strict mode)
-  2  stopped: the command line is wrong (unknown command or option, a bad value, a missing file) or an error stopped the work`;
+  1  done, and the result reports a failure: a symbol failed, unhealthy, bars
+     rejected in --strict mode
+  2  stopped: the command line is wrong (unknown command or option, a bad
+     value, a missing file) or an error stopped the work`;
 
 export function buildProgram(): Command {
   const program = new Command('lstm-signals')

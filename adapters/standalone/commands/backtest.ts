@@ -25,6 +25,7 @@ interface BacktestCliOptions extends BarSourceCliOptions {
 export function registerBacktestCommand(program: Command): void {
   const backtest = program
     .command('backtest')
+    .summary('walk-forward backtest, or --replay of a stored prediction set')
     .description(
       'walk-forward backtest: bars released one session at a time, the same triggers retrain on the data available then, every ' +
         'prediction logged under the backtest’s name in a database of its own (default backtests/NAME.sqlite), then the strategy ' +

@@ -32,6 +32,7 @@ async function chooseSymbol(source: BarSource, symbol: string | undefined): Prom
 export function registerFeaturesCommand(program: Command): void {
   const features = program
     .command('features')
+    .summary("print one symbol's feature frame")
     .description("print one symbol's feature frame (rows after the indicators' warm-up), as a table or JSON");
   addBarSourceOptions(features, BUNDLED_DATA)
     .option('--symbol <symbol>', 'the symbol to show; needed when the source holds several (for a single CSV file, names its rows)')

@@ -8,6 +8,7 @@ import { dbOption, configOption } from '../options.js';
 export function registerHealthCommand(program: Command): void {
   program
     .command('health')
+    .summary("each symbol's model, data age, skill and failures; exit 1 when unhealthy")
     .description(
       'system status: each symbol’s current model, its age and checksum, whether it has shown skill, the data’s age on the wall clock, ' +
         'training failures, the backend, the last weekly run. Exit 1 when unhealthy (a symbol whose latest bar is older than ' +

@@ -23,6 +23,7 @@ export function registerMonitoringCommands(program: Command): void {
   withDatabase(
     program
       .command('check-triggers')
+    .summary("what each symbol's latest session asks for; --run trains it")
       .description('what each stored symbol’s latest session asks for (weekly/monthly/quarterly/performance_decay, by priority); --run records it and trains')
       .option('--symbol <symbol>', 'only this symbol')
       .option('--run', 'record the decision and run the training it asks for (waits for it)'),

@@ -15,6 +15,7 @@ interface PredictCliOptions extends BarSourceCliOptions {
 export function registerPredictCommand(program: Command): void {
   const predict = program
     .command('predict')
+    .summary("one symbol's graded signal at the latest (or --as-of) session, logged")
     .description('forecast, grade and log one symbol (LSTM, falling back to ARIMA and technical rules unless --no-fallback)')
     .requiredOption('--symbol <symbol>', 'symbol to predict');
   addBarSourceOptions(predict, BUNDLED_DATA)

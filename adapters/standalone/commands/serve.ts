@@ -32,6 +32,7 @@ function stopRequested(): Promise<NodeJS.Signals> {
 export function registerServeCommand(program: Command): void {
   const serve = program
     .command('serve')
+    .summary('serve the HTTP API and the /lstm panel until Ctrl-C')
     .description('serve the plugin’s HTTP API (and panel) over its database and bar source until Ctrl-C; admin routes need LSTM_ADMIN_TOKEN when set');
   addBarSourceOptions(serve, BUNDLED_DATA)
     .option('--port <n>', 'port to listen on (0 = any free port)', parsePort, 8080)

@@ -18,6 +18,7 @@ interface SkillCliOptions {
 export function registerSkillCommand(program: Command): void {
   program
     .command('skill')
+    .summary("how a symbol's forecasts did against the naive baselines")
     .description(
       'a symbol’s skill against the naive baselines (majority, momentum, mean reversion, technical, ARIMA): the current model’s verdict, its ' +
         'latest training’s holdout and out-of-fold tables, calibration and conformal coverage, the live skill of a prediction set, and the hit ' +

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 export function registerSpecCommand(program: Command): void {
   program
     .command('spec')
+    .summary('write docs/LSTM_TRAINING_SPEC.md and .json from the code')
     .description('write docs/LSTM_TRAINING_SPEC.md and docs/LSTM_TRAINING_SPEC.json from the code’s own constants and defaults')
     .option('--out <dir>', 'output folder', 'docs')
     .action(async (options: { out: string }) => {

@@ -19,6 +19,7 @@ interface TrainOptions extends BarSourceCliOptions {
 export function registerTrainCommand(program: Command): void {
   const train = program
     .command('train')
+    .summary('train one symbol (full, fast or incremental) and print the run record')
     .description('train a symbol’s model (full: CV grid + holdout gate; fast: 3 folds, one parameter set; incremental: fine-tune the current model)')
     .requiredOption('--symbol <symbol>', 'symbol to train');
   addBarSourceOptions(train, BUNDLED_DATA)

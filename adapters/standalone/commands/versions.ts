@@ -16,6 +16,7 @@ async function withRegistry<T>(db: string | undefined, work: (registry: ModelReg
 export function registerVersionCommands(program: Command): void {
   program
     .command('versions')
+    .summary('list kept model versions (* = current)')
     .description('list kept model versions, newest first; * marks each symbol’s current version')
     .option('--symbol <symbol>', 'only this symbol')
     .addOption(dbOption())
@@ -38,6 +39,7 @@ export function registerVersionCommands(program: Command): void {
 
   program
     .command('rollback')
+    .summary('make a kept version the current one')
     .description('make a kept version the current one (its stored bytes are verified first)')
     .requiredOption('--symbol <symbol>', 'symbol')
     .requiredOption('--to <version>', 'version id, as `versions` lists it')

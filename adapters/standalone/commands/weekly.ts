@@ -22,6 +22,7 @@ function dataName(options: WeeklyCliOptions): string {
 export function registerWeeklyCommand(program: Command): void {
   const weekly = program
     .command('weekly')
+    .summary('retrain where stale, predict every symbol, write the signals, status, Excel and log files')
     .description(
       'the weekly run: for each symbol retrain when its model is missing or older than weekly.cache_days (or --force-retrain), ' +
         'predict, grade and log; write weekly_trading_signals/weekly_signals_*.json, weekly_trading_signals/lstm_status.json, ' +
