@@ -6,19 +6,21 @@
  *   npx tsx scripts/build.ts --if-stale  # only when a source is newer than the last build (the test suite's set-up)
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const ROOT = path.join(import.meta.dirname, '..');
 const DIST = path.join(ROOT, 'dist');
-const STAMP = path.join(DIST, '.built');
+const STAMP_NAME = '.built';
+const STAMP = path.join(DIST, STAMP_NAME);
 const SOURCES = ['plugin', 'adapters', 'strategies', 'migrations', 'data', 'manifest.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.ts'];
+/** Copied into the build, at the same place relative to the code that reads them. */
 const ASSETS = [
-  ['plugin/panel/static', 'dist/plugin/panel/static'],
-  ['data', 'dist/data'],
+  ['plugin/panel/static', 'plugin/panel/static'],
+  ['data', 'data'],
 ];
-const CLI = 'dist/adapters/standalone/cli.js';
+const CLI = 'adapters/standalone/cli.js';
 
 /** The newest modification time under a file or folder. */
 function newest(file: string): number {
@@ -36,12 +38,16 @@ function stale(): boolean {
 /** Returns whether it built. */
 export function build({ ifStale = false } = {}): boolean {
   if (ifStale && !stale()) return false;
-  rmSync(DIST, { recursive: true, force: true });
+  // Built beside dist/ and swapped in whole, so a process running the CLI meanwhile never sees half a build.
+  const next = `${DIST}.next-${process.pid}`;
+  rmSync(next, { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
-  for (const [from, to] of ASSETS) cpSync(path.join(ROOT, from), path.join(ROOT, to), { recursive: true });
-  chmodSync(path.join(ROOT, CLI), 0o755);
-  writeFileSync(STAMP, `${new Date().toISOString()}\n`);
+  execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', next], { cwd: ROOT, stdio: 'inherit' });
+  for (const [from, to] of ASSETS) cpSync(path.join(ROOT, from), path.join(next, to), { recursive: true });
+  chmodSync(path.join(next, CLI), 0o755);
+  writeFileSync(path.join(next, STAMP_NAME), `${new Date().toISOString()}\n`);
+  rmSync(DIST, { recursive: true, force: true });
+  renameSync(next, DIST);
   return true;
 }
 
