@@ -1,12 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { migrations } from '../migrations/index.js';
 import { Store } from '../plugin/store/store.js';
 import { TABLES } from '../plugin/store/entities.js';
 import { BarStore } from '../plugin/store/bar-store.js';
-import { describeMysql, testDatabases, createScratchMysqlDatabase, useTestStore } from './support/databases.js';
+import { createLatin1MysqlDatabase, createScratchMysqlDatabase, describeMysql, mysqlUrl, testDatabases, useTestStore, type TestDatabase } from './support/databases.js';
 
 const ALL_TABLES = Object.values(TABLES).sort();
-const MIGRATIONS = ['InitialSchema1763700000000', 'RuntimeTables1763800000000', 'Backtests1763900000000', 'LiveSkill1764000000000'];
+const MIGRATIONS = migrations.map((migration) => new migration().name);
 
 async function tablesIn(store: Store): Promise<string[]> {
   const runner = store.dataSource.createQueryRunner();
@@ -33,6 +35,10 @@ describe.each(testDatabases)('store on $name', (db) => {
   it('migrates down to nothing and up again', async () => {
     const accuracyColumns = async () => (await testStore().dataSource.createQueryRunner().getTable('lstm_accuracy_record'))!.columns.map((c) => c.name);
     expect(await accuracyColumns()).toEqual(expect.arrayContaining(['baselines_json', 'levels_covered']));
+    // Later migrations are reverted first; the suites of their features test them.
+    while ((await testStore().executedMigrations()).at(-1) !== 'Utf8mb4Tables1764100000000') await testStore().revertLast();
+    expect(await testStore().revertLast()).toBe('Utf8mb4Tables1764100000000');
+    expect(await tablesIn(testStore())).toEqual(ALL_TABLES);
     expect(await testStore().revertLast()).toBe('LiveSkill1764000000000');
     expect(await accuracyColumns()).not.toContain('baselines_json');
     expect(await accuracyColumns()).not.toContain('levels_covered');
@@ -182,3 +188,118 @@ describeMysql('model blobs on MariaDB', () => {
     }
   });
 });
+
+/** Characters a latin1 table cannot hold, as deploy reasons, alerts and signals write them. */
+const UNICODE = '≥ ≤ × — “ ” 中文 😀';
+
+const unicodeDatabases: Array<{ name: string; create: TestDatabase['create'] }> = [
+  testDatabases[0]!,
+  ...(mysqlUrl ? [{ name: 'a latin1 MariaDB database', create: createLatin1MysqlDatabase }] : []),
+];
+
+describe.each(unicodeDatabases)('text beyond latin1 on $name', (db) => {
+  const testStore = useTestStore(db);
+
+  it('stores and reads back every text column that code or users write', async () => {
+    const { repos } = testStore();
+    const t = (label: string) => `${label} ${UNICODE}`;
+    const json = { note: t('json'), [UNICODE]: [UNICODE] };
+    const at = new Date('2024-03-28T21:15:42.123Z');
+    const version_id = 'SPX_1';
+    await repos.modelVersion.insert({
+      version_id, symbol: 'SPX', training_type: 'full', training_time: at, data_start: '2024-01-02', data_end: '2024-03-28',
+      metadata_json: json, model_blob: Buffer.from([1]), blob_bytes: 1, checksum: 'x',
+    });
+    const run = await repos.trainingRun.save({
+      version_id, symbol: 'SPX', training_type: 'full', trigger_type: 'monthly', data_start: null, data_end: null,
+      params_json: json, metrics_json: json, validation_deployed: true, validation_reason: t('AUC 0.56 ≥ 0.5'),
+      holdout_metrics_json: json, duration_seconds: 1,
+    });
+    const prediction = await repos.predictionLog.save({
+      prediction_set: t('set'), symbol: 'SPX', predict_date: '2024-03-28', direction: 1, magnitude: 0.01, prob_up: 0.6,
+      model_version_id: version_id, source: 'lstm', signal_json: json,
+    });
+    const accuracy = await repos.accuracyRecord.save({
+      prediction_id: prediction.id, prediction_set: t('set'), symbol: 'SPX', predict_date: '2024-03-28', actual_date: '2024-04-05',
+      predicted_direction: 1, actual_direction: 1, predicted_magnitude: 0.01, actual_magnitude: 0.02, error_magnitude: 0.01,
+      direction_correct: true, model_version_id: version_id, source: 'lstm', baselines_json: { [UNICODE]: { prob_up: 0.5, direction: 1, expected_return: 0 } }, levels_covered: null,
+    });
+    const failure = await repos.trainingFailure.save({ symbol: 'SPX', training_type: 'fast', trigger_type: 'manual', error_message: t('failure') });
+    const alert = await repos.alert.save({
+      alert_type: 'low_accuracy', symbol: 'SPX', severity: 'warning', message: t('message'), details_json: json,
+      dedupe_key: t('key'), delivery_status: 'failed', last_error: t('error'), delivered_at: null,
+    });
+    await repos.trainingLock.insert({ symbol: 'SPX', owner: t('owner'), acquired_at: at, expires_at: at });
+    const job = await repos.trainingJob.save({ symbol: 'SPX', training_type: 'full', trigger_type: 'manual', session: null, status: 'failed', error: t('job'), run_id: null, version_id: null, started_at: null, finished_at: null });
+    const decision = await repos.triggerDecision.save({ symbol: 'SPX', session: '2024-03-28', trigger_type: null, training_type: null, reason: t('reason'), candidates_json: [UNICODE], job_id: null });
+    await repos.backtest.insert({ name: t('bt'), symbols_json: [UNICODE], date_from: '2024-01-02', date_to: '2024-03-28', training_type: 'fast', sessions: 3, report_json: json });
+
+    expect(await repos.modelVersion.findOneByOrFail({ version_id })).toMatchObject({ metadata_json: json });
+    expect(await repos.trainingRun.findOneByOrFail({ id: run.id })).toMatchObject({ params_json: json, metrics_json: json, holdout_metrics_json: json, validation_reason: t('AUC 0.56 ≥ 0.5') });
+    expect(await repos.predictionLog.findOneByOrFail({ id: prediction.id })).toMatchObject({ prediction_set: t('set'), signal_json: json });
+    expect(await repos.accuracyRecord.findOneByOrFail({ id: accuracy.id })).toMatchObject({ prediction_set: t('set'), baselines_json: { [UNICODE]: { prob_up: 0.5 } } });
+    expect(await repos.trainingFailure.findOneByOrFail({ id: failure.id })).toMatchObject({ error_message: t('failure') });
+    expect(await repos.alert.findOneByOrFail({ id: alert.id })).toMatchObject({ message: t('message'), details_json: json, dedupe_key: t('key'), last_error: t('error') });
+    expect(await repos.trainingLock.findOneByOrFail({ symbol: 'SPX' })).toMatchObject({ owner: t('owner') });
+    expect(await repos.trainingJob.findOneByOrFail({ id: job.id })).toMatchObject({ error: t('job') });
+    expect(await repos.triggerDecision.findOneByOrFail({ id: decision.id })).toMatchObject({ reason: t('reason'), candidates_json: [UNICODE] });
+    expect(await repos.backtest.findOneByOrFail({ name: t('bt') })).toMatchObject({ symbols_json: [UNICODE], report_json: json });
+    // Emoji are told apart (a collation that folds them would find 😁 as 😀).
+    expect(await repos.alert.countBy({ dedupe_key: t('key').replace('😀', '😁') })).toBe(0);
+  });
+});
+
+describeMysql('utf8mb4 on MariaDB', () => {
+  it('creates every table and text column of a latin1 database as utf8mb4', async () => {
+    const { url, drop } = await createLatin1MysqlDatabase();
+    const store = await Store.open({ url });
+    try {
+      expect(await nonUtf8mb4(store)).toEqual([]);
+      const [{ charset }] = await store.dataSource.query('SELECT @@character_set_connection AS charset');
+      expect(charset).toBe('utf8mb4');
+    } finally {
+      await store.close();
+      await drop();
+    }
+  });
+
+  it('converts the latin1 tables the first four migrations made, keeping their rows', async () => {
+    const { url, drop } = await createLatin1MysqlDatabase();
+    const unmigrated = await Store.open({ url, migrate: false });
+    const old = new DataSource({ ...unmigrated.dataSource.options, migrations: migrations.slice(0, 4) });
+    await old.initialize();
+    await old.runMigrations({ transaction: 'each' });
+    await old.destroy();
+    await unmigrated.close();
+    const latin1Text = 'café × naïve ±5 °C';
+    const store = await Store.open({ url, migrate: false });
+    try {
+      expect(await nonUtf8mb4(store)).toContain('lstm_training_run.validation_reason latin1_swedish_ci');
+      const run = await store.repos.trainingRun.save({
+        version_id: null, symbol: 'SPX', training_type: 'full', trigger_type: 'manual', data_start: null, data_end: null, params_json: { note: latin1Text },
+        metrics_json: null, validation_deployed: false, validation_reason: latin1Text, holdout_metrics_json: null, duration_seconds: 1,
+      });
+      expect(await store.migrate()).toEqual(MIGRATIONS.slice(4));
+      expect(await nonUtf8mb4(store)).toEqual([]);
+      expect(await store.repos.trainingRun.findOneByOrFail({ id: run.id })).toMatchObject({ validation_reason: latin1Text, params_json: { note: latin1Text } });
+      await store.repos.trainingRun.update({ id: run.id }, { validation_reason: UNICODE });
+      expect(await store.repos.trainingRun.findOneByOrFail({ id: run.id })).toMatchObject({ validation_reason: UNICODE });
+      const diff = await store.dataSource.driver.createSchemaBuilder().log();
+      expect(diff.upQueries.map((q) => q.query)).toEqual([]);
+    } finally {
+      await store.close();
+      await drop();
+    }
+  });
+});
+
+/** Tables and text columns of the store's database whose collation is not utf8mb4_bin. */
+async function nonUtf8mb4(store: Store): Promise<string[]> {
+  const tables: Array<{ name: string; collation: string }> = await store.dataSource.query(
+    'SELECT TABLE_NAME AS name, TABLE_COLLATION AS collation FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()',
+  );
+  const columns: Array<{ name: string; collation: string }> = await store.dataSource.query(
+    "SELECT CONCAT(TABLE_NAME, '.', COLUMN_NAME) AS name, COLLATION_NAME AS collation FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND COLLATION_NAME IS NOT NULL",
+  );
+  return [...tables, ...columns].filter((t) => t.collation !== 'utf8mb4_bin').map((t) => `${t.name} ${t.collation}`);
+}

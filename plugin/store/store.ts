@@ -7,7 +7,7 @@ import { migrations } from '../../migrations/index.js';
 import { ConnectionLock, lockedRepository } from './connection-lock.js';
 import { parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
 import { buildEntities, type Entities } from './entities.js';
-import type { Dialect } from './dialect.js';
+import { MYSQL_COLLATION, type Dialect } from './dialect.js';
 
 export interface StoreOptions {
   /** `LSTM_DB_URL` form; undefined = the embedded default (SQLite file in cwd). */
@@ -42,7 +42,8 @@ function dataSourceFor(target: DatabaseTarget, entities: Entities, flavour: 'mys
     // Session dates stay 'YYYY-MM-DD' strings; timestamps are UTC Date objects.
     dateStrings: ['DATE'],
     timezone: 'Z',
-    charset: 'utf8mb4',
+    // utf8mb4 whatever the server's default: the connection's collation, as mysql2 names it.
+    charset: MYSQL_COLLATION,
   });
 }
 

@@ -33,9 +33,9 @@ let scratchCounter = 0;
 
 /**
  * A new, empty database on the configured MySQL server, so test files running in parallel never share tables.
- * Returns its URL and a function that drops it.
+ * Returns its URL and a function that drops it. `charset` overrides the server's default for the database.
  */
-export async function createScratchMysqlDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createScratchMysqlDatabase(options: { charset?: string } = {}): Promise<{ url: string; drop: () => Promise<void> }> {
   if (!mysqlUrl) throw new Error('createScratchMysqlDatabase needs LSTM_TEST_MYSQL_URL');
   const { createConnection } = await import('mysql2/promise');
   const base = new URL(mysqlUrl);
@@ -46,7 +46,7 @@ export async function createScratchMysqlDatabase(): Promise<{ url: string; drop:
     user: decodeURIComponent(base.username),
     password: decodeURIComponent(base.password),
   });
-  await admin.query(`CREATE DATABASE \`${name}\``);
+  await admin.query(`CREATE DATABASE \`${name}\`${options.charset ? ` CHARACTER SET ${options.charset}` : ''}`);
   const url = new URL(mysqlUrl);
   url.pathname = `/${name}`;
   return {
@@ -58,11 +58,14 @@ export async function createScratchMysqlDatabase(): Promise<{ url: string; drop:
   };
 }
 
+/** A scratch database whose default charset is latin1, as on MariaDB before 11.6 and old MySQL servers. */
+export const createLatin1MysqlDatabase = () => createScratchMysqlDatabase({ charset: 'latin1' });
+
 /**
  * A store on a fresh database of `db` for the enclosing suite: opened (and migrated) before its tests,
  * closed and dropped after them. Call the returned function inside tests to get it.
  */
-export function useTestStore(db: TestDatabase): () => Store {
+export function useTestStore(db: Pick<TestDatabase, 'create'>): () => Store {
   let store: Store | undefined;
   let drop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
