@@ -3,7 +3,7 @@
  * which rows become bars and reports every problem with the symbol, date, field and line.
  */
 import type { BarField, BarProblem, DailyBar } from './bar.js';
-import { isSessionDate } from './calendar.js';
+import { isSessionDate, weekendDayName } from './calendar.js';
 
 /** A cell as a source read it: text from a file, a number or null from a database, undefined when absent. */
 export type RawValue = string | number | null | undefined;
@@ -33,6 +33,8 @@ export interface BarValidationResult {
 export interface BarValidationOptions {
   /** Reject the whole series on any problem instead of dropping the bad rows. */
   strict: boolean;
+  /** Today on the clock of whoever validates (`YYYY-MM-DD`): a bar dated after it is refused. Omitted: no bound. */
+  today?: string;
 }
 
 type PriceField = 'open' | 'high' | 'low' | 'close';
@@ -69,13 +71,24 @@ function problemAt(symbol: string, row: RawBarRow, field: BarField, message: str
   return { symbol, date: row.date, field, message, ...(row.line !== undefined && { line: row.line }) };
 }
 
+/** Why a real calendar date cannot be a session: a weekend day, or a day after `today`. */
+function dateProblem(date: string, today: string | undefined): string | undefined {
+  const weekend = weekendDayName(date);
+  if (weekend) return `${date} is a ${weekend}: not a trading session`;
+  // A bar from the future is a feed error; stored, it would become the as-of session of every signal.
+  if (today !== undefined && date > today) return `${date} is after today (${today}): a bar cannot come from the future`;
+  return undefined;
+}
+
 /** Problems of one row taken alone, and its bar when it has none. */
-function checkRow(symbol: string, row: RawBarRow): { bar?: DailyBar; problems: BarProblem[] } {
+function checkRow(symbol: string, row: RawBarRow, today: string | undefined): { bar?: DailyBar; problems: BarProblem[] } {
   const problems: BarProblem[] = [];
   const report = (field: BarField, message: string) => problems.push(problemAt(symbol, row, field, message));
 
   const date = normaliseDate(row.date);
   if (date === undefined) report('date', `unparsable date ${JSON.stringify(row.date)}: expected a calendar date YYYY-MM-DD`);
+  const notASession = date === undefined ? undefined : dateProblem(date, today);
+  if (notASession) report('date', notASession);
 
   const prices: Partial<Record<PriceField, number>> = {};
   for (const field of PRICE_FIELDS) {
@@ -118,7 +131,7 @@ export function validateBars(symbol: string, rows: readonly RawBarRow[], options
   const acceptedLine = new Map<string, number | undefined>();
 
   for (const row of rows) {
-    const { bar, problems: rowProblems } = checkRow(symbol, row);
+    const { bar, problems: rowProblems } = checkRow(symbol, row, options.today);
     problems.push(...rowProblems);
     if (!bar) continue;
     const previous = bars[bars.length - 1];

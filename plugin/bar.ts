@@ -21,4 +21,9 @@ export interface BarProblem {
   message: string;
   /** 1-based line in the source file, when the bars came from a file. */
   line?: number;
+  /**
+   * Set when the bar was kept and the problem is a warning about the series (a gap, a run of zero volume, a
+   * split-like jump); strict mode does not reject a batch for it. Absent: the row was refused.
+   */
+  flag?: true;
 }

@@ -47,6 +47,17 @@ export function weekdaysBetween(from: string, to: string): number {
   return count;
 }
 
+/** 'Saturday' or 'Sunday' when `date` falls on a weekend, else undefined. */
+export function weekendDayName(date: string): string | undefined {
+  const weekday = isoWeekday(requireDay(date));
+  return weekday === 6 ? 'Saturday' : weekday === 7 ? 'Sunday' : undefined;
+}
+
+/** The UTC calendar date of `now`, `YYYY-MM-DD`. */
+export function utcDate(now: Date): string {
+  return now.toISOString().slice(0, 10);
+}
+
 /** ISO weekday of a day number: 1 = Monday .. 7 = Sunday (1970-01-01 was a Thursday). */
 function isoWeekday(day: number): number {
   return ((((day + 3) % 7) + 7) % 7) + 1;

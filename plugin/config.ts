@@ -1,5 +1,6 @@
 /** Plugin configuration: validated against the JSON Schema declared in manifest.json, defaults filled in. */
 import { Ajv } from 'ajv';
+import type { BarRules } from './bar-series-checks.js';
 import { manifest } from './manifest.js';
 import type { GradingRulesConfig } from './signals/grading.js';
 import type { CalibrationMethod } from './skill/calibration-map.js';
@@ -67,6 +68,7 @@ export interface PluginConfig {
   migrate_on_start: boolean;
   symbols: string[];
   strict_bars: boolean;
+  bars: BarRules;
   feature_names: string[];
   training: TrainingSettings;
   use_fallback: boolean;
@@ -84,7 +86,8 @@ export interface PluginConfig {
 }
 
 /** Configuration as callers write it: any key may be left out, nested ones too. */
-export type PluginConfigInput = Partial<Omit<PluginConfig, 'training' | 'weekly' | 'signals' | 'alerts' | 'triggers'>> & {
+export type PluginConfigInput = Partial<Omit<PluginConfig, 'training' | 'weekly' | 'signals' | 'alerts' | 'triggers' | 'bars'>> & {
+  bars?: Partial<BarRules>;
   training?: Partial<TrainingSettings>;
   signals?: Partial<GradingRulesConfig>;
   weekly?: Partial<WeeklySettings>;

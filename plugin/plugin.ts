@@ -8,6 +8,7 @@ import semver from 'semver';
 import { updateAccuracy, type BackfillResult } from './accuracy/backfill.js';
 import { ingestBars } from './bar-ingestion.js';
 import type { DailyBar } from './bar.js';
+import { utcDate } from './calendar.js';
 import { resolveConfig, type PluginConfig, type PluginConfigInput } from './config.js';
 import type { BarsIngestedEvent, PluginEvents, TrainingStartedEvent } from './events.js';
 import type { Disposer, Host, PluginInstance } from './host.js';
@@ -183,11 +184,14 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
     return fired;
   }
 
+  /** Validation settings for bars arriving now: later than the host's today is the future. */
+  const barChecks = (host: Host) => ({ strict: config.strict_bars, today: utcDate(clock(host)), rules: config.bars });
+
   async function ingestHistory(host: Host, bars: BarStore, symbols: readonly string[], feedErrors: Map<string, string>): Promise<void> {
     for (const symbol of symbols) {
       let report: BarsIngestedEvent;
       try {
-        report = await ingestBars(bars, symbol, await host.bars.history(symbol, {}), { strict: config.strict_bars, origin: 'history' });
+        report = await ingestBars(bars, symbol, await host.bars.history(symbol, {}), { ...barChecks(host), origin: 'history' });
       } catch (error) {
         // One symbol the feed cannot deliver must not keep the others from being followed.
         feedErrors.set(symbol, message(error));
@@ -259,7 +263,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       const onBar = ({ bar }: { bar: DailyBar }) => {
         if (!following.has(bar.symbol)) return;
         serialize(rt, `storing ${bar.symbol} ${bar.date}`, async () => {
-          emit(host, 'lstm:bars:ingested', await ingestBars(bars, bar.symbol, [bar], { strict: config.strict_bars, origin: 'live' }));
+          emit(host, 'lstm:bars:ingested', await ingestBars(bars, bar.symbol, [bar], { ...barChecks(host), origin: 'live' }));
         });
       };
       const onSessionClosed = ({ session, nextSession }: { session: string; nextSession?: string }) => {

@@ -58,10 +58,10 @@ describe('validateBars through a CSV file, default mode', () => {
       '2020-01-03T00:00:00Z,100,110,90,105,1000',
       '2020-01-06T16:00:00-05:00,100,110,90,105,1000',
       '2020-01-07 00:00:00,100,110,90,105,1000',
-      '2020-02-29T09:30,100,110,90,105,1000',
+      '2024-02-29T09:30,100,110,90,105,1000',
     ]);
     expect(result.problems).toEqual([]);
-    expect(result.bars.map((b) => b.date)).toEqual(['2020-01-02', '2020-01-03', '2020-01-06', '2020-01-07', '2020-02-29']);
+    expect(result.bars.map((b) => b.date)).toEqual(['2020-01-02', '2020-01-03', '2020-01-06', '2020-01-07', '2024-02-29']);
   });
 
   it('refuses non-numeric, non-finite and non-positive prices, naming the price', async () => {

@@ -5,7 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { validateBars, type BarValidationResult, type RawBarRow } from '../../plugin/index.js';
-import type { BarSource, BarSourceOptions } from './source.js';
+import { wallClockToday, type BarSource, type BarSourceOptions } from './source.js';
 
 const REQUIRED_COLUMNS = ['date', 'open', 'high', 'low', 'close', 'volume'] as const;
 const CSV_EXTENSION = /\.csv$/i;
@@ -110,7 +110,7 @@ export class CsvBarSource implements BarSource {
     const file = (await this.files()).get(symbol);
     if (file === undefined) throw new Error(`${this.path}: no CSV for symbol ${JSON.stringify(symbol)}`);
     const rows = readRows(file, await readFile(file, 'utf8'));
-    return validateBars(symbol, rows, { strict: this.options.strict });
+    return validateBars(symbol, rows, { strict: this.options.strict, today: wallClockToday() });
   }
 
   /** The files under `path`, by symbol, in symbol order. */

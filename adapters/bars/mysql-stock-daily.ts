@@ -4,7 +4,7 @@
  */
 import { createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { validateBars, type BarValidationResult, type RawBarRow } from '../../plugin/index.js';
-import type { BarSource, BarSourceOptions } from './source.js';
+import { wallClockToday, type BarSource, type BarSourceOptions } from './source.js';
 import { DEFAULT_STOCK_DAILY_COLUMNS, DEFAULT_STOCK_DAILY_TABLE, type StockDailyColumns } from './stock-daily-layout.js';
 
 export { DEFAULT_STOCK_DAILY_COLUMNS, DEFAULT_STOCK_DAILY_TABLE, type StockDailyColumns };
@@ -68,7 +68,7 @@ export class MysqlStockDailySource implements BarSource {
         volume: row.volume,
       }),
     );
-    return validateBars(symbol, raw, { strict: this.options.strict });
+    return validateBars(symbol, raw, { strict: this.options.strict, today: wallClockToday() });
   }
 
   async close(): Promise<void> {

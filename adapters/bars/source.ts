@@ -16,3 +16,8 @@ export interface BarSourceOptions {
   /** Serve only this symbol. A single CSV file holds one symbol: this names it. */
   symbol?: string;
 }
+
+/** Today's UTC date: a source has no clock but the wall clock, and no bar can be dated after it. */
+export function wallClockToday(): string {
+  return new Date().toISOString().slice(0, 10);
+}

@@ -3,6 +3,7 @@
  * as-of session → the forecaster chain → a graded signal → the prediction log.
  */
 import type { DailyBar } from '../bar.js';
+import { findSplitJumps, unresolvedSplitReason } from '../bar-splits.js';
 import type { PluginConfig } from '../config.js';
 import { ArimaForecaster } from '../forecasting/arima-forecaster.js';
 import { BaseRateForecaster } from '../forecasting/base-rate-forecaster.js';
@@ -69,6 +70,8 @@ export class Predictor {
   async predictFromBars(symbol: string, bars: readonly DailyBar[], options: Omit<PredictOptions, 'asOf'> = {}): Promise<Prediction> {
     const asOf = bars[bars.length - 1]?.date;
     if (!asOf) throw new Error(`${symbol}: no bars to predict from`);
+    const split = findSplitJumps(bars, this.config.bars).at(-1);
+    if (split) throw new Error(unresolvedSplitReason(symbol, split));
     const useFallback = options.useFallback ?? this.config.use_fallback;
     const chain = useFallback ? [this.lstm, ...this.fallbacks] : [this.lstm];
     const forecast = await forecastWithFallback(chain, { symbol, bars, asOf });
