@@ -39,3 +39,9 @@ export function parseDatabaseUrl(url: string | undefined, cwd = process.cwd()): 
   }
   throw new Error(`unsupported database URL "${redactUrl(url)}": expected mysql://…, mariadb://…, sqlite:PATH or sqlite::memory:`);
 }
+
+/** The database as a person names it in a message: never its password. */
+export function describeTarget(target: DatabaseTarget): string {
+  if (target.dialect === 'sqlite') return target.file === ':memory:' ? 'the in-memory SQLite database' : `the SQLite database ${target.file}`;
+  return `the MySQL database "${target.database}" on ${target.host}:${target.port}`;
+}

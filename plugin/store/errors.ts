@@ -7,3 +7,14 @@ export function isDuplicateKey(error: unknown): boolean {
   const code = (error.driverError as { code?: string } | undefined)?.code;
   return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
+
+/** Another process held the database's migration lock longer than this one would wait. */
+export class MigrationLockTimeoutError extends Error {
+  constructor(database: string, timeoutMs: number) {
+    super(
+      `could not take the migration lock of ${database} within ${timeoutMs / 1000} s: another process is migrating it ` +
+        '(a migration that rewrites a large table can take minutes; raise db_timeouts.migration_lock_ms, or run `lstm-signals migrate` once before starting the others)',
+    );
+    this.name = 'MigrationLockTimeoutError';
+  }
+}

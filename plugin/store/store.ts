@@ -7,6 +7,7 @@ import { migrations } from '../../migrations/index.js';
 import { ConnectionLock, lockedRepository } from './connection-lock.js';
 import { parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
 import { buildEntities, type Entities } from './entities.js';
+import { withMigrationLock } from './migration-lock.js';
 import { MYSQL_COLLATION, type Dialect } from './dialect.js';
 
 export interface StoreOptions {
@@ -14,7 +15,16 @@ export interface StoreOptions {
   url?: string;
   /** Run pending migrations on open (default true). */
   migrate?: boolean;
+  /** Bounds on waiting for the database; defaults in DEFAULT_DATABASE_TIMEOUTS. */
+  timeouts?: Partial<DatabaseTimeouts>;
 }
+
+export interface DatabaseTimeouts {
+  /** The longest wait for another process's migrations to finish. */
+  migration_lock_ms: number;
+}
+
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { migration_lock_ms: 120_000 };
 
 type RowOf<E> = E extends EntitySchema<infer T> ? T : never;
 export type Repositories = { [K in keyof Entities]: Repository<RowOf<Entities[K]>> };
@@ -54,14 +64,18 @@ async function isMariaDb(dataSource: DataSource): Promise<boolean> {
 
 export class Store {
   readonly repos: Repositories;
+  readonly dialect: Dialect;
   /** SQLite only: MySQL gives every transaction a pooled connection of its own. */
   private readonly lock: ConnectionLock | undefined;
 
   private constructor(
     readonly dataSource: DataSource,
-    readonly dialect: Dialect,
+    private readonly target: DatabaseTarget,
     readonly entities: Entities,
+    private readonly timeouts: DatabaseTimeouts,
   ) {
+    const dialect = target.dialect;
+    this.dialect = dialect;
     const lock = dialect === 'sqlite' ? new ConnectionLock() : undefined;
     this.lock = lock;
     this.repos = Object.fromEntries(
@@ -83,14 +97,22 @@ export class Store {
       dataSource = dataSourceFor(target, entities, 'mariadb');
       await dataSource.initialize();
     }
-    const store = new Store(dataSource, target.dialect, entities);
+    const store = new Store(dataSource, target, entities, { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts });
     if (options.migrate !== false) await store.migrate();
     return store;
   }
 
-  /** Applies pending migrations, each in its own transaction; returns the names applied. */
+  /**
+   * Applies pending migrations under the database's migration lock (one process at a time; the others wait for it,
+   * then find nothing left); returns the names applied. MySQL gives each migration its own transaction; on SQLite
+   * the lock's transaction holds them all.
+   */
   async migrate(): Promise<string[]> {
-    const applied = await this.dataSource.runMigrations({ transaction: 'each' });
+    const run = () =>
+      withMigrationLock(this.dataSource, this.target, this.timeouts.migration_lock_ms, () =>
+        this.dataSource.runMigrations({ transaction: this.dialect === 'sqlite' ? 'none' : 'each' }),
+      );
+    const applied = await (this.lock ? this.lock.run(run) : run());
     return applied.map((m) => m.name);
   }
 
