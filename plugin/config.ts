@@ -53,6 +53,9 @@ export interface AlertsConfig {
   timeout_ms: number;
   retries: number;
   backoff_ms: number;
+  max_backoff_ms: number;
+  max_age_hours: number;
+  delivery: boolean;
 }
 
 export interface TriggerSettings {

@@ -80,10 +80,12 @@ export interface LstmSignalsPlugin extends PluginInstance<Manifest> {
   /** Performance decay of a symbol's live predictions; `log` stores the check. */
   detectDecay(symbol: string, options?: { multiplier?: number; nRecent?: number; log?: boolean }): Promise<DecayResult>;
   /**
-   * The active alerts of every followed symbol; with `fire`, stored and sent to the webhook in the
-   * background — or, with `waitForDelivery`, returned once every delivery has ended (rows re-read).
+   * The active alerts of every followed symbol; with `fire`, the pending alerts that are due re-sent first
+   * (`resent`: every alert pending when it was called), then the active ones stored and sent to the webhook,
+   * in the background — or, with `waitForDelivery`, returned once each delivery has delivered or made its
+   * retries (rows re-read).
    */
-  alerts(options: { fire: boolean; waitForDelivery?: boolean }): Promise<{ active: AlertCandidate[]; fired: AlertRow[] }>;
+  alerts(options: { fire: boolean; waitForDelivery?: boolean }): Promise<{ active: AlertCandidate[]; fired: AlertRow[]; resent: AlertRow[] }>;
   monitoringStatus(): Promise<MonitoringStatus<QueueState>>;
   calibration(predictionSet?: string): Promise<CalibrationReport>;
   /** A symbol's skill against the baselines: at its latest training (out-of-fold, holdout) and live in a prediction set (default the configured one). */
@@ -178,12 +180,6 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
     if (summary.deployed) emit(host, 'lstm:model:deployed', { symbol: started.symbol, version_id: summary.version_id, previous_version_id, reason: summary.reason });
   }
 
-  async function fireAlerts(rt: Runtime, candidates: readonly AlertCandidate[]): Promise<AlertRow[]> {
-    const fired = await rt.alerts.fire(candidates);
-    for (const alert of fired) emit(rt.host, 'lstm:alert', { alert });
-    return fired;
-  }
-
   /** Validation settings for bars arriving now: later than the host's today is the future. */
   const barChecks = (host: Host) => ({ strict: config.strict_bars, today: utcDate(clock(host)), rules: config.bars });
 
@@ -248,7 +244,10 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
             forwardQueueEvent(host, event);
           },
         }),
-        alerts: new AlertService(store, deliverySettingsFromConfig(config), host.logger),
+        alerts: new AlertService(store, deliverySettingsFromConfig(config), host.logger, {
+          now: () => clock(host),
+          announce: (alert) => emit(host, 'lstm:alert', { alert }),
+        }),
         followed: symbols,
         feedErrors,
         disposers: [],
@@ -256,8 +255,8 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
         jobProgress,
       };
       runtime = rt;
-      // Alerts a previous process stored but could not deliver.
-      void rt.alerts.redeliverPending().catch((error: unknown) => host.logger.warn(`lstm-signals: redelivering alerts failed: ${message(error)}`));
+      // Alerts this or another process stored but could not deliver yet: now, and whenever one is due.
+      rt.alerts.start();
 
       const following = new Set(symbols);
       const onBar = ({ bar }: { bar: DailyBar }) => {
@@ -275,7 +274,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
               logger: host.logger,
               predictor: rt.predictor,
               queue: rt.queue,
-              alerts: { fire: (candidates) => fireAlerts(rt, candidates) },
+              alerts: rt.alerts,
               predictionSet: config.prediction_set,
               announce: (prediction) => announce(host, prediction, config.prediction_set),
             },
@@ -284,6 +283,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
             nextSession,
           );
           emit(host, 'lstm:session:processed', report);
+          await rt.alerts.deliverDue();
         });
       };
       host.bus.on('host:bar', onBar);
@@ -361,12 +361,18 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
         if (!last) continue;
         candidates.push(...(await activeAlerts(rt.store, config, symbol, last, await checkDecay(rt.store, symbol, decaySettings(config)))));
       }
-      let fired = fire ? await fireAlerts(rt, candidates) : [];
-      if (waitForDelivery && fired.length > 0) {
+      if (!fire) return { active: candidates, fired: [], resent: [] };
+      // What is due goes first: an alert delivered now is not sent again by this firing within the cool-down.
+      let resent = await rt.store.repos.alert.find({ where: { delivery_status: 'pending' }, order: { id: 'ASC' } });
+      await rt.alerts.deliverDue();
+      if (waitForDelivery) await rt.alerts.idle();
+      let fired = await rt.alerts.fire(candidates);
+      if (waitForDelivery) {
         await rt.alerts.idle();
-        fired = await rt.store.repos.alert.find({ where: fired.map((a) => ({ id: a.id })), order: { id: 'ASC' } });
+        const reread = (rows: AlertRow[]) => (rows.length === 0 ? [] : rt.store.repos.alert.find({ where: rows.map((a) => ({ id: a.id })), order: { id: 'ASC' } }));
+        [fired, resent] = [await reread(fired), await reread(resent)];
       }
-      return { active: candidates, fired };
+      return { active: candidates, fired, resent };
     },
 
     async monitoringStatus() {

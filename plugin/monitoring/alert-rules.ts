@@ -18,8 +18,10 @@ export type AlertType = 'performance_decay' | 'no_recent_training' | 'low_accura
 export type AlertSeverity = 'warning' | 'critical';
 
 export interface AlertCandidate {
-  alert_type: AlertType;
-  symbol: string;
+  /** One of the rules above, or `alert_expired` (raised by the alert service for an alert it could not deliver in time). */
+  alert_type: AlertType | 'alert_expired';
+  /** Null only for an expiry alert about an alert without a symbol. */
+  symbol: string | null;
   severity: AlertSeverity;
   /** For people: names the symbol and the numbers that fired it. */
   message: string;

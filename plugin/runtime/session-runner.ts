@@ -3,7 +3,6 @@
  * for each followed symbol, predict and emit the signal, backfill the accuracy that has come due, check
  * the triggers and queue the training they ask for, and raise the alerts that are active.
  */
-import { MoreThan } from 'typeorm';
 import { updateAccuracy } from '../accuracy/backfill.js';
 import type { PluginConfig } from '../config.js';
 import type { Logger } from '../host.js';
@@ -43,7 +42,7 @@ export interface SessionRunnerDeps {
   logger: Logger;
   predictor: Predictor;
   queue: TrainingQueue;
-  alerts: Pick<AlertService, 'fire'>;
+  alerts: Pick<AlertService, 'raise'>;
   predictionSet: string;
   /** Called with every prediction, to emit `lstm:prediction` and `lstm:signal`. */
   announce: (prediction: Prediction) => void;
@@ -81,13 +80,7 @@ async function processSymbol(deps: SessionRunnerDeps, symbol: string, session: s
   }
   Object.assign(report, { trigger: check.trigger, trigger_candidates: check.candidates, training_type: check.mode, trigger_reason: check.reason });
 
-  // Raise only alerts not already raised within the cool-down: a standing condition is reported once, not every session.
-  const since = new Date(Date.now() - config.alerts.cooldown_hours * 3_600_000);
-  const fresh = [];
-  for (const candidate of await activeAlerts(store, config, symbol, session, check.decay)) {
-    if (!(await store.repos.alert.existsBy({ dedupe_key: candidate.dedupe_key, created_at: MoreThan(since) }))) fresh.push(candidate);
-  }
-  report.alerts = (await deps.alerts.fire(fresh)).map((a) => a.alert_type);
+  report.alerts = (await deps.alerts.raise(await activeAlerts(store, config, symbol, session, check.decay))).map((a) => a.alert_type);
   return report;
 }
 

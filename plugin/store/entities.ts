@@ -102,8 +102,12 @@ export interface TrainingFailureRow {
   created_at: Date;
 }
 
-/** `suppressed`: the same dedupe key was delivered within the cool-down, so this one was stored and not sent. */
-export type AlertDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'no_webhook' | 'suppressed';
+/**
+ * `pending`: not delivered yet, next try at `next_attempt_at`; `suppressed`: the same dedupe key was delivered within the
+ * cool-down, so this one was stored and not sent; `expired`: still undelivered at `alerts.max_age_hours` (an
+ * `alert_expired` alert says so); `failed`: written only by versions up to 0.2.0, which gave up after a few retries.
+ */
+export type AlertDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'expired' | 'no_webhook' | 'suppressed';
 
 export interface AlertRow {
   id: number;
@@ -118,6 +122,9 @@ export interface AlertRow {
   delivery_attempts: number;
   last_error: string | null;
   delivered_at: Date | null;
+  /** When a pending alert is tried next (real time; a process trying it holds it by moving this past its attempt). */
+  next_attempt_at: Date | null;
+  /** On the host's clock (simulated in a backtest), like delivered_at: the cool-down and max_age count from it. */
   created_at: Date;
 }
 
@@ -388,6 +395,7 @@ export function buildEntities(dialect: Dialect) {
       delivery_attempts: { type: 'integer', default: 0 },
       last_error: { type: types.text, nullable: true },
       delivered_at: { ...datetime, nullable: true },
+      next_attempt_at: { ...datetime, nullable: true },
       created_at: createdAt,
     },
     indices: [

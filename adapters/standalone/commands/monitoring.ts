@@ -54,10 +54,23 @@ export function registerMonitoringCommands(program: Command): void {
   );
 
   withDatabase(
-    program.command('alerts').description('the active alerts of every stored symbol; --fire stores them and posts them to the webhook').option('--fire', 'store and deliver'),
-  ).action((options: DatabaseOptions & { fire?: boolean }) =>
-    printJson(options, (plugin) => plugin.alerts({ fire: Boolean(options.fire), waitForDelivery: true })),
-  );
+    program
+      .command('alerts')
+      .description('the active alerts of every stored symbol; --fire stores them, posts them to the webhook and re-sends pending ones that are due (exit 1 when one is left undelivered)')
+      .option('--fire', 'store and deliver'),
+  ).action(async (options: DatabaseOptions & { fire?: boolean }) => {
+    let undelivered = 0;
+    await printJson(options, async (plugin) => {
+      const result = await plugin.alerts({ fire: Boolean(options.fire), waitForDelivery: true });
+      // Still pending (the next process re-sends it) or expired: the caller must know it did not reach the webhook.
+      undelivered = [...result.fired, ...result.resent].filter((a) => a.delivery_status === 'pending' || a.delivery_status === 'expired').length;
+      return result;
+    });
+    if (undelivered > 0) {
+      console.error(`${undelivered} alert(s) not delivered: see delivery_status and last_error; pending ones are re-sent by the next run`);
+      process.exitCode = 1;
+    }
+  });
 
   withDatabase(program.command('calibration').description('realised hit rate per confidence level and per grade, per symbol and overall').option('--set <name>', 'prediction set', 'live')).action(
     (options: DatabaseOptions & { set: string }) => printJson(options, (plugin) => plugin.calibration(options.set)),
