@@ -18,3 +18,14 @@ export class MigrationLockTimeoutError extends Error {
     this.name = 'MigrationLockTimeoutError';
   }
 }
+
+/** A file stands where a SQLite database was expected and is not one: opening it would start an empty database. */
+export class NotADatabaseFileError extends Error {
+  constructor(file: string, reason: string) {
+    super(
+      `${file} is not an SQLite database (${reason}): refusing to open it, since SQLite would start an empty database in its place. ` +
+        'Restore the database from a backup (together with its -wal file), delete the file if an interrupted first run left it, or point db_url at the right file',
+    );
+    this.name = 'NotADatabaseFileError';
+  }
+}

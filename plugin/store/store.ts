@@ -8,6 +8,7 @@ import { ConnectionLock, lockedRepository } from './connection-lock.js';
 import { parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
 import { buildEntities, type Entities } from './entities.js';
 import { withMigrationLock } from './migration-lock.js';
+import { assertSqliteFile } from './sqlite-file.js';
 import { MYSQL_COLLATION, type Dialect } from './dialect.js';
 
 export interface StoreOptions {
@@ -70,7 +71,7 @@ export class Store {
 
   private constructor(
     readonly dataSource: DataSource,
-    private readonly target: DatabaseTarget,
+    readonly target: DatabaseTarget,
     readonly entities: Entities,
     private readonly timeouts: DatabaseTimeouts,
   ) {
@@ -88,6 +89,7 @@ export class Store {
 
   static async open(options: StoreOptions = {}): Promise<Store> {
     const target = parseDatabaseUrl(options.url);
+    if (target.dialect === 'sqlite' && target.file !== ':memory:') assertSqliteFile(target.file);
     const entities = buildEntities(target.dialect);
     let dataSource = dataSourceFor(target, entities);
     await dataSource.initialize();

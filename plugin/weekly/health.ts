@@ -3,6 +3,7 @@
  * usable model, when its stored data is older than signals.max_data_age_days on the clock (its signals would be
  * those of a past session), or when the last weekly run failed. Whether each current model has shown skill is
  * reported beside it, as a note: an unskilled model is an honest answer (the base rate serves), not a fault.
+ * A SQLite database file that fails its integrity check is the one problem reported, before anything is read.
  */
 import { readFile } from 'node:fs/promises';
 import { In } from 'typeorm';
@@ -15,6 +16,7 @@ import { TrainingLog } from '../registry/training-log.js';
 import type { SignalSkill } from '../signals/signal.js';
 import type { ModelSkill } from '../skill/model-skill.js';
 import { BarStore } from '../store/bar-store.js';
+import { checkIntegrity } from '../store/integrity.js';
 import type { Store } from '../store/store.js';
 import { readStatusFile, type WeeklySignalsFile, type WeeklyStatusFile } from './output-files.js';
 
@@ -87,6 +89,13 @@ function skillNoteOf(s: SymbolHealth, skillGate: boolean): string | undefined {
 
 export async function checkHealth(store: Store, config: PluginConfig, options: HealthOptions = {}): Promise<SystemHealth> {
   const now = options.now ?? new Date();
+  const lastRun = (await readStatusFile(config.weekly.output_dir)) ?? null;
+  const integrity = await checkIntegrity(store);
+  if (integrity.length > 0) {
+    // Reading a damaged database answers wrongly or not at all: the damage is the report.
+    const notes = ['the per-symbol checks were not run: the database must be restored from a backup first (docs/storage.md)'];
+    return { healthy: false, checked_at: now.toISOString(), backend: await initBackend(), last_run: lastRun, symbols: [], problems: integrity, notes };
+  }
   const today = now.toISOString().slice(0, 10);
   const registry = new ModelRegistry(store);
   const log = new TrainingLog(store);
@@ -112,7 +121,6 @@ export async function checkHealth(store: Store, config: PluginConfig, options: H
       skill_gate_refusal: refusal,
     });
   }
-  const lastRun = (await readStatusFile(config.weekly.output_dir)) ?? null;
   const problems = [
     ...(symbols.length === 0 ? ['no symbols have stored bars'] : []),
     // A symbol without a model because the skill gate refused it is served by the base rate, by design: a note.

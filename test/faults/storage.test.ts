@@ -1,14 +1,17 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.js';
+import { resolveConfig } from '../../plugin/config.js';
+import { BarStore } from '../../plugin/store/bar-store.js';
 import { parseDatabaseUrl } from '../../plugin/store/database-url.js';
 import { MigrationLockTimeoutError } from '../../plugin/store/errors.js';
 import { migrationLockName } from '../../plugin/store/migration-lock.js';
 import { Store } from '../../plugin/store/store.js';
+import { checkHealth } from '../../plugin/weekly/health.js';
 import { createScratchMysqlDatabase, mysqlUrl } from '../support/databases.js';
 import type { StoreProcessMessage } from '../support/store-process.js';
 
@@ -104,6 +107,63 @@ describe.each(freshDatabases)('concurrent start: another process holds the migra
       await store.close();
     } finally {
       await drop();
+    }
+  });
+});
+
+describe('corrupt file: a file that is not an SQLite database where one was expected', () => {
+  const cases = [
+    { what: 'an empty file', content: '', reason: 'it is empty' },
+    { what: 'a text file', content: 'symbol,date,close\nSPX,2024-01-02,4742.83\n', reason: 'it does not start with the SQLite header' },
+  ];
+  it.each(cases)('refuses $what, saying which file and why, and leaves it as it was', async ({ content, reason }) => {
+    const file = path.join(scratch, `not-a-database-${cases.findIndex((c) => c.content === content)}.sqlite`);
+    writeFileSync(file, content);
+    const refused = await Store.open({ url: `sqlite:${file}` }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toContain(file);
+    expect((refused as Error).message).toContain(reason);
+    expect(readFileSync(file, 'utf8')).toBe(content);
+    expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  it('still creates a missing file, the embedded default’s first run', async () => {
+    const file = path.join(scratch, 'first-run.sqlite');
+    const store = await Store.open({ url: `sqlite:${file}` });
+    expect(await store.pendingMigrations()).toEqual([]);
+    await store.close();
+    expect(readFileSync(file).subarray(0, 16).toString('latin1')).toBe('SQLite format 3\0');
+  });
+});
+
+describe('corrupt file: bytes overwritten in the middle of a database', () => {
+  it('health reports the failed integrity check as a problem', async () => {
+    const file = path.join(scratch, 'corrupted.sqlite');
+    const store = await Store.open({ url: `sqlite:${file}` });
+    const bars = Array.from({ length: 3000 }, (_, i) => {
+      const date = new Date(Date.UTC(2000, 0, 3) + i * 86_400_000).toISOString().slice(0, 10);
+      return { symbol: 'SPX', date, open: 100 + i, high: 101 + i, low: 99 + i, close: 100.5 + i, volume: 1e6 + i };
+    });
+    await new BarStore(store).ingest(bars);
+    const config = resolveConfig({ weekly: { output_dir: scratch } });
+    expect((await checkHealth(store, config)).problems.filter((p) => /integrity/.test(p))).toEqual([]);
+    await store.close();
+
+    const size = statSync(file).size;
+    const pageSize = 4096;
+    const middlePage = Math.floor(size / pageSize / 2) * pageSize;
+    expect(middlePage).toBeGreaterThan(pageSize);
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc(pageSize, 0x5a), 0, pageSize, middlePage);
+    closeSync(fd);
+
+    const reopened = await Store.open({ url: `sqlite:${file}`, migrate: false });
+    try {
+      const health = await checkHealth(reopened, config);
+      expect(health.healthy).toBe(false);
+      expect(health.problems).toEqual([expect.stringMatching(new RegExp(`^the SQLite database ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} failed its integrity check: .+`))]);
+    } finally {
+      await reopened.close();
     }
   });
 });
