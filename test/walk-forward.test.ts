@@ -7,6 +7,8 @@ import { CsvBarSource } from '../adapters/bars/csv.js';
 import { runWalkForward } from '../adapters/standalone/walk-forward.js';
 import { SPX_CSV } from './support/spx.js';
 import { TINY_TRAINING } from './support/tiny-training.js';
+import { createScratchMysqlDatabase, mysqlUrl } from './support/databases.js';
+import { startWebhook } from './support/webhook.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const lines = readFileSync(SPX_CSV, 'utf8').trim().split('\n');
@@ -120,4 +122,54 @@ describe('no look-ahead', () => {
     // And after D they do differ: the poison was real.
     expect(poisoned.filter((r) => r.predict_date > D).map((r) => r.signal_json?.current_price)).not.toEqual(clean.filter((r) => r.predict_date > D).map((r) => r.signal_json?.current_price));
   });
+});
+
+describe.each([
+  { name: 'sqlite', create: async () => ({ url: `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'lstm-wf-alerts-')), 'wf.sqlite')}`, drop: async () => {} }) },
+  ...(mysqlUrl ? [{ name: 'mysql', create: () => createScratchMysqlDatabase() }] : []),
+])('a backtest never reaches the live webhook ($name)', (db) => {
+  it('with LSTM_ALERT_WEBHOOK set: nothing is sent, alerts are stored with simulated dates, and the cool-down counts simulated days', async () => {
+    const hook = await startWebhook([200]);
+    const { url, drop } = await db.create();
+    const previous = process.env.LSTM_ALERT_WEBHOOK;
+    process.env.LSTM_ALERT_WEBHOOK = hook.url;
+    try {
+      // No retraining and a model older than a day is "not recent": no_recent_training is active on every session.
+      const result = await runWalkForward({
+        source: new CsvBarSource(dataFolder('2017-06-01'), { strict: true }),
+        name: 'wf-alerts',
+        from: '2019-01-02',
+        to: '2019-02-15',
+        mode: 'fast',
+        dbUrl: url,
+        config: { training: TINY_TRAINING, triggers: { enabled: false }, max_days_without_training: 1, alerts: { cooldown_hours: 72 } },
+        logger: quiet,
+      });
+      const store = await Store.open({ url, migrate: false });
+      try {
+        const alerts = await store.repos.alert.find({ where: { alert_type: 'no_recent_training' }, order: { id: 'ASC' } });
+        // The cool-down on the simulated clock (each session ends at 23:59:59.999 UTC): raised again once 72 h have passed.
+        const sessions = lines.slice(1).map((l) => l.split(',')[0]!).filter((d) => d >= '2019-01-02' && d <= '2019-02-15');
+        expect(sessions).toHaveLength(result.sessions);
+        const expected: string[] = [];
+        for (const session of sessions) {
+          const last = expected.at(-1);
+          if (!last || Date.parse(`${session}T00:00:00Z`) - Date.parse(`${last}T00:00:00Z`) >= 72 * 3_600_000) expected.push(session);
+        }
+        expect(expected.length).toBeGreaterThan(8);
+        expect(alerts.map((a) => a.created_at.toISOString())).toEqual(expected.map((d) => `${d}T23:59:59.999Z`));
+        expect(alerts.map((a) => a.details_json!.as_of)).toEqual(expected);
+        expect(new Set(alerts.map((a) => a.delivery_status))).toEqual(new Set(['no_webhook']));
+        expect(await store.repos.alert.countBy({ delivery_status: 'no_webhook' })).toBe(await store.repos.alert.count());
+      } finally {
+        await store.close();
+      }
+      expect(hook.received).toEqual([]);
+    } finally {
+      if (previous === undefined) delete process.env.LSTM_ALERT_WEBHOOK;
+      else process.env.LSTM_ALERT_WEBHOOK = previous;
+      await hook.close();
+      await drop();
+    }
+  }, 600_000);
 });

@@ -3,6 +3,7 @@
  * released one session at a time, the same session-close path predicts, backfills, fires triggers and
  * retrains on the data available then, and every prediction is logged under the backtest's name.
  * Each run gets a database of its own: a backtest must never share models or bars with live trading.
+ * Alerts are stored with their simulated dates and not sent, unless the configuration sets alerts.delivery.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -62,6 +63,8 @@ export async function runWalkForward(options: WalkForwardOptions): Promise<WalkF
     prediction_set: name,
     // Trainings finish before the next session is released, in this process: the run is deterministic.
     triggers: { ...base.triggers, runner: 'inline', full_mode: options.mode },
+    // Years of historical alerts must never reach a live webhook (LSTM_ALERT_WEBHOOK included): stored only, unless the configuration asks.
+    alerts: { ...base.alerts, delivery: base.alerts?.delivery ?? false },
   });
   if (options.onSession) host.bus.on('lstm:session:processed', options.onSession);
   await plugin.activate(host);
