@@ -62,6 +62,8 @@ export interface RouteResponse {
   body: unknown;
   /** When set, `body` is a string or Buffer sent as is with this Content-Type (HTML, scripts, styles). */
   contentType?: string;
+  /** Headers the answer needs beyond the host's own, e.g. a page's Content-Security-Policy. */
+  headers?: Record<string, string>;
 }
 
 /** A framework-neutral HTTP route; the host serves it under `path` (`:name` segments become `params`). */

@@ -27,6 +27,7 @@ export { Trainer, parameterGrid, type TrainingMode, type TrainingProgress, type 
 export { trainingSpec, trainingSpecMarkdown, type TrainingSpec } from './training/spec.js';
 export { plotData, type PlotData } from './training/plot-data.js';
 export { ModelRegistry, ModelBlobError } from './registry/model-registry.js';
+export { isDatabaseUnavailable } from './api/unavailable.js';
 export { TrainingLog } from './registry/training-log.js';
 export { LstmModel, type ModelMetadata, type ModelPrediction } from './model/lstm-model.js';
 export { initBackend, currentBackend, type BackendInfo } from './model/backend.js';

@@ -27,7 +27,7 @@ import { testDatabases } from './support/databases.js';
 import { SPX_CSV } from './support/spx.js';
 import { TINY_TRAINING } from './support/tiny-training.js';
 
-const TOKEN = 'api-test-token';
+const TOKEN = 'api-test-admin-token';
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const json = <T>(value: T): T => JSON.parse(JSON.stringify(value));
 /** A response body: checked by value against the plugin's own results, so its type adds nothing. */
@@ -107,10 +107,16 @@ describe.each(testDatabases)('the HTTP API over real HTTP on $name', (db) => {
     const token = options.token === undefined ? TOKEN : options.token;
     const response = await fetch(`${server.url}/api/lstm${route}`, {
       method,
-      headers: { ...(token && { authorization: `Bearer ${token}` }), ...(options.body !== undefined && { 'content-type': 'application/json' }) },
+      headers: { ...(token && { authorization: `Bearer ${token}` }), ...(method === 'POST' && { 'content-type': 'application/json' }) },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
-    return { status: response.status, body: (await response.json()) as Body };
+    const body = (await response.json()) as Body;
+    // Every error names its request, in the body and in X-Request-Id alike.
+    if (response.status >= 400) {
+      expect(body.request_id).toBe(response.headers.get('x-request-id'));
+      delete body.request_id;
+    }
+    return { status: response.status, body };
   }
 
   it('registers the routes manifest.json declares, with the same access', () => {
@@ -355,7 +361,7 @@ describe.each(testDatabases)('the HTTP API over real HTTP on $name', (db) => {
         dedupe_key: 'no_recent_training:IDX',
       },
     ];
-    expect(await call('POST', '/alerts')).toEqual({ status: 200, body: { active, fired: [] } });
+    expect(await call('POST', '/alerts')).toMatchObject({ status: 200, body: { active, fired: [] } });
     const fired = await call('POST', '/alerts', { body: { fire: true } });
     expect(fired.body.fired).toEqual([expect.objectContaining({ alert_type: 'no_recent_training', symbol: 'IDX', delivery_status: 'no_webhook', delivery_attempts: 0 })]);
     expect(await plugin.store!.repos.alert.count()).toBe(1);
@@ -429,6 +435,43 @@ describe.each(testDatabases)('the HTTP API over real HTTP on $name', (db) => {
       created_at: expect.any(String),
     });
     expect(body.replays).toEqual({ 'lstm-swing': json({ reports: replay.reports, direction_accuracy: replay.direction_accuracy, calibration: replay.calibration, skill: replay.skill }) });
-    expect(await call('GET', '/backtests/bt-none')).toEqual({ status: 404, body: { error: `no backtest bt-none in ${backtestsDir}` } });
+    // The folder is the server's business: the answer does not name it.
+    expect(await call('GET', '/backtests/bt-none')).toEqual({ status: 404, body: { error: 'no backtest bt-none in the backtests folder' } });
+  });
+
+  it('sends signals and admin answers with Cache-Control: no-store and the security headers', async () => {
+    const answers = await Promise.all(
+      [['GET', '/signals'], ['GET', '/predict?symbol=SPX'], ['GET', '/versions'], ['POST', '/alerts']].map(([method, route]) =>
+        fetch(`${server.url}/api/lstm${route}`, { method, headers: { authorization: `Bearer ${TOKEN}`, ...(method === 'POST' && { 'content-type': 'application/json' }) } }),
+      ),
+    );
+    for (const answer of answers) {
+      expect([answer.status, ...['cache-control', 'x-frame-options', 'x-content-type-options', 'referrer-policy', 'content-security-policy'].map((name) => answer.headers.get(name))]).toEqual([
+        200,
+        'no-store',
+        'DENY',
+        'nosniff',
+        'no-referrer',
+        "default-src 'none'; frame-ancestors 'none'",
+      ]);
+    }
+  });
+
+  it('serves the panel under a strict Content-Security-Policy: its scripts and styles are same-origin files, nothing inline', async () => {
+    const page = await fetch(`${server.url}/lstm`);
+    expect([page.status, page.headers.get('content-security-policy'), page.headers.get('x-frame-options')]).toEqual([
+      200,
+      "default-src 'none'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      'DENY',
+    ]);
+    const html = await page.text();
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+    expect(scripts.map(([, attributes, content]) => [/src="([^"]+)"/.exec(attributes!)?.[1], content])).toEqual([
+      ['/lstm/assets/echarts.min.js', ''],
+      ['/lstm/assets/panel.js', ''],
+    ]);
+    expect([...html.matchAll(/<link\b[^>]*href="([^"]+)"/g)].map(([, href]) => href)).toEqual(['/lstm/assets/panel.css']);
+    // No inline style element or attribute, no inline event handler, no javascript: URL.
+    expect(html).not.toMatch(/<style\b|\sstyle=|\son[a-z]+=|javascript:/i);
   });
 });

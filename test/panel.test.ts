@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CsvBarSource } from '../adapters/bars/csv.js';
 import { startHttpServer, type RunningHttpServer } from '../adapters/standalone/http-server.js';
 import { StandaloneHost } from '../adapters/standalone/host.js';
-import { PANEL, panelRoutes } from '../plugin/panel/panel-routes.js';
+import { PANEL, PANEL_POLICY, panelRoutes } from '../plugin/panel/panel-routes.js';
 import { createPlugin, Store, type CalibrationReport, type LstmSignalsPlugin, type Logger, type PlotData, type Signal, type TrainingJobRow, type TrainingProgress, type TrainingRunRow } from '../plugin/index.js';
 import type { ReliabilityBin } from '../plugin/skill/calibration-map.js';
 import type { SkillReport } from '../plugin/skill/skill-report.js';
@@ -105,7 +105,12 @@ describe('panel routes', () => {
       ['GET', '/lstm', 'public'],
       ['GET', '/lstm/assets/:file', 'public'],
     ]);
-    expect(await get('/lstm')).toEqual({ status: 200, contentType: 'text/html; charset=utf-8', body: readFileSync(path.join(STATIC, 'index.html'), 'utf8') });
+    expect(await get('/lstm')).toEqual({
+      status: 200,
+      contentType: 'text/html; charset=utf-8',
+      body: readFileSync(path.join(STATIC, 'index.html'), 'utf8'),
+      headers: { 'content-security-policy': PANEL_POLICY },
+    });
   });
 
   it('serves exactly the whitelisted assets, ECharts from the installed package', async () => {

@@ -42,7 +42,8 @@ export function backtestRoutes(plugin: LstmSignalsPlugin): Route[] {
       params: inputOf({ id: NAME }, ['id']),
       async handler(_, { id }) {
         const found = await readBacktest(plugin.config.backtests_dir, id);
-        if (!found) throw new NotFound(`no backtest ${id} in ${plugin.config.backtests_dir}`);
+        // The folder is the server's business, not the caller's.
+        if (!found) throw new NotFound(`no backtest ${id} in the backtests folder`);
         return found;
       },
     }),

@@ -19,8 +19,25 @@ const ASSETS: Record<string, { path: string; contentType: string }> = {
   'echarts.min.js': { path: createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js'), contentType: 'text/javascript; charset=utf-8' },
 };
 
-async function serveFile(path: string, contentType: string): Promise<RouteResponse> {
-  return { status: 200, contentType, body: await readFile(path, 'utf8') };
+/**
+ * The page's Content-Security-Policy: its scripts, stylesheet and API calls from its own origin only, no inline
+ * script, no plugin, no framing, no form posted anywhere. Style attributes stay allowed: ECharts lays out its
+ * tooltips with them (scripts cannot be injected through a style attribute).
+ */
+export const PANEL_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "style-src-attr 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+async function serveFile(path: string, contentType: string, headers?: Record<string, string>): Promise<RouteResponse> {
+  return { status: 200, contentType, body: await readFile(path, 'utf8'), headers };
 }
 
 export function panelRoutes(): Route[] {
@@ -29,7 +46,7 @@ export function panelRoutes(): Route[] {
       method: 'GET',
       path: PANEL.path,
       access: 'public',
-      handler: () => serveFile(`${STATIC_DIR}index.html`, 'text/html; charset=utf-8'),
+      handler: () => serveFile(`${STATIC_DIR}index.html`, 'text/html; charset=utf-8', { 'content-security-policy': PANEL_POLICY }),
     },
     {
       method: 'GET',

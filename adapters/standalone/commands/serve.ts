@@ -40,7 +40,10 @@ export function registerServeCommand(program: Command): void {
     .addOption(dbOption())
     .addOption(configOption())
     .action(async (options: ServeOptions) => {
-      const [{ withPlugin }, { startHttpServer }] = await Promise.all([import('../plugin-session.js'), import('../http-server.js')]);
+      const adminToken = process.env.LSTM_ADMIN_TOKEN;
+      const [{ withPlugin }, { checkListenOptions, startHttpServer }] = await Promise.all([import('../plugin-session.js'), import('../http-server.js')]);
+      // A setting that would be refused is said before the database is migrated and the bars stored.
+      checkListenOptions({ hostname: options.host, adminToken });
       await withPlugin(
         {
           source: await openBarSource(options),
@@ -50,7 +53,7 @@ export function registerServeCommand(program: Command): void {
           logLevel: 'info',
         },
         async (_plugin, host) => {
-          const server = await startHttpServer({ host, port: options.port, hostname: options.host, adminToken: process.env.LSTM_ADMIN_TOKEN });
+          const server = await startHttpServer({ host, port: options.port, hostname: options.host, adminToken });
           console.log(`lstm-signals: serving ${server.url}/api/lstm (Ctrl-C stops)`);
           const signal = await stopRequested();
           host.logger.info(`lstm-signals: ${signal}: stopping`);
