@@ -28,6 +28,8 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   /** Wrong admin tokens a client address may present before it must wait (default 10 a minute). */
   authThrottle?: AuthThrottleSettings;
+  /** Time a client has to send its whole request, headers and body (default 30 s); then 408 and the connection closes. */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningHttpServer {
@@ -40,6 +42,8 @@ export interface RunningHttpServer {
 
 const LOCAL_ONLY = '127.0.0.1';
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** A megabyte arrives in far less; Node's own 5 minutes would let a trickling client hold a connection that long. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** A shorter token could be guessed; 16 characters of a password manager's are far beyond it. */
 const MIN_ADMIN_TOKEN_LENGTH = 16;
 
@@ -253,7 +257,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
   }
 
-  const server = createServer((request, response) => {
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // Node looks for expired requests every `connectionsCheckingInterval`: often enough that the timeout holds.
+  const server = createServer({ requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) }, (request, response) => {
     const requestId = randomUUID();
     // For the log: the path without its query, whatever the target is.
     const requestLine = `http: ${request.method} ${(request.url ?? '/').split('?')[0]}`;

@@ -75,12 +75,15 @@ describe('hostile HTTP: guessing the admin token', () => {
   });
 });
 
-/** Sends `head` as is over a raw connection and reads the answer until the server closes it. */
-function rawRequest(url: string, head: string): Promise<string> {
+/**
+ * Sends `head` as is over a raw connection and reads the answer until the server closes it; `hold` keeps the
+ * connection open after it, as a client that has more to send and sends it slowly.
+ */
+function rawRequest(url: string, head: string, { hold = false } = {}): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     let text = '';
-    const socket = connect(Number(port), hostname, () => socket.end(head));
+    const socket = connect(Number(port), hostname, () => (hold ? socket.write(head) : socket.end(head)));
     socket.setTimeout(30_000, () => socket.destroy(new Error(`no answer to ${JSON.stringify(head)}`)));
     socket.on('data', (chunk: Buffer) => (text += chunk));
     socket.on('error', reject);
@@ -102,6 +105,24 @@ describe('hostile HTTP: request targets that are not URLs', () => {
         ]);
       }
       expect(await (await fetch(`${server.url}/read`)).json()).toEqual({ read: true });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('hostile HTTP: a client that sends its request slowly', () => {
+  it('is cut off with 408 once the request timeout has passed, while others are served', async () => {
+    const routes: Route[] = [
+      { method: 'GET', path: '/read', access: 'public', handler: async () => ({ status: 200, body: { read: true } }) },
+      { method: 'POST', path: '/echo', access: 'public', handler: async ({ body }) => ({ status: 200, body: { body } }) },
+    ];
+    const server = await startHttpServer({ host: { routes, logger: quiet }, adminToken: TOKEN, requestTimeoutMs: 1_000 });
+    try {
+      // Promises 100 bytes of body, sends one.
+      const slow = rawRequest(server.url, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{', { hold: true });
+      expect(await (await fetch(`${server.url}/read`)).json()).toEqual({ read: true });
+      expect((await slow).split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
     } finally {
       await server.close();
     }
