@@ -13,6 +13,7 @@ import { CsvBarSource } from '../adapters/bars/csv.js';
 import { startHttpServer, type RunningHttpServer } from '../adapters/standalone/http-server.js';
 import { StandaloneHost } from '../adapters/standalone/host.js';
 import { PANEL, PANEL_POLICY, panelRoutes } from '../plugin/panel/panel-routes.js';
+import { CHROMIUM, IN_CI } from './support/services.js';
 import { createPlugin, Store, type CalibrationReport, type LstmSignalsPlugin, type Logger, type PlotData, type Signal, type TrainingJobRow, type TrainingProgress, type TrainingRunRow } from '../plugin/index.js';
 import type { ReliabilityBin } from '../plugin/skill/calibration-map.js';
 import type { SkillReport } from '../plugin/skill/skill-report.js';
@@ -25,7 +26,6 @@ import { TINY_TRAINING } from './support/tiny-training.js';
 
 const TRAINING_EPOCHS = 12;
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(import.meta.dirname, '../test-artifacts');
 const STATIC = path.join(import.meta.dirname, '../plugin/panel/static');
 const TOKEN = 'panel-test-token';
@@ -130,9 +130,8 @@ describe('panel routes', () => {
   });
 });
 
-// Without Debian's Chromium the browser suite is skipped with one line saying so — except in CI, where it is required.
-const browserMissing = !existsSync(CHROMIUM) && process.env.CI !== 'true';
-if (browserMissing) console.warn(`[lstm-signals tests] ${CHROMIUM} not found (apt-get install -y chromium): the panel's browser suite is SKIPPED`);
+// Without Debian's Chromium the browser suite is skipped (the global set-up says so) — except in CI, where it is required.
+const browserMissing = !existsSync(CHROMIUM) && !IN_CI;
 
 describe.skipIf(browserMissing)('the /lstm panel in chromium', () => {
   let plugin: LstmSignalsPlugin;

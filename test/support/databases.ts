@@ -1,18 +1,12 @@
 /**
  * Which databases a suite runs against. SQLite always; MariaDB/MySQL when LSTM_TEST_MYSQL_URL is set.
- * Under CI=true the MySQL URL is required: a CI run that would skip the MySQL suites fails instead.
+ * Under CI=true the MySQL URL is required (test/support/global-setup.ts refuses to run without it).
  */
 import { afterAll, beforeAll, describe } from 'vitest';
 import { Store } from '../../plugin/store/store.js';
+import { MYSQL_URL } from './services.js';
 
-export const mysqlUrl = process.env.LSTM_TEST_MYSQL_URL || undefined;
-
-if (!mysqlUrl) {
-  if (process.env.CI === 'true') {
-    throw new Error('CI=true but LSTM_TEST_MYSQL_URL is not set: the MySQL suites must run in CI');
-  }
-  console.warn('[lstm-signals tests] LSTM_TEST_MYSQL_URL not set (e.g. mysql://root@127.0.0.1:3306/lstm_ci on a running MariaDB or MySQL): the MySQL suites are SKIPPED');
-}
+export const mysqlUrl = MYSQL_URL;
 
 /** `describe` that runs only when a MySQL test database is configured. */
 export const describeMysql = describe.skipIf(!mysqlUrl);
