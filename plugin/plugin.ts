@@ -398,7 +398,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
     runWeeklyAnalysis(options = {}) {
       const rt = active();
       return runWeeklyAnalysis(
-        { store: rt.store, config, logger: rt.host.logger },
+        { store: rt.store, config, logger: rt.host.logger, alerts: rt.alerts },
         {
           symbols: rt.followed,
           now: clock(rt.host),

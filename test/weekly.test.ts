@@ -200,4 +200,39 @@ describe.each(testDatabases)('the weekly run on $name', (db) => {
     expect(status).toMatchObject({ status: 'failed', last_run: '2020-04-19T10:00:00.000Z', stocks_analyzed: 0, latest_signal_file: before.status === 'success' && before.signal_file });
     expect(await plugin.getLatestSignals()).toEqual(before);
   });
+
+  it('a current model whose stored bytes fail their checksum: degraded with the reason, an alert, and a new version trained', async () => {
+    const store = plugin.store!;
+    const corrupted = (await store.repos.currentVersion.findOneByOrFail({ symbol: 'SPX' })).version_id;
+    const { model_blob } = (await store.repos.modelVersion.findOne({ where: { version_id: corrupted }, select: { version_id: true, model_blob: true } }))!;
+    const flipped = Buffer.from(model_blob!);
+    flipped[flipped.length >> 1]! ^= 0xff;
+    await store.repos.modelVersion.update({ version_id: corrupted }, { model_blob: flipped });
+
+    // Trained 11:00 the same day: fresh, so only the corruption can make it retrain.
+    const run = await plugin.runWeeklyAnalysis({ now: new Date('2020-04-19T11:00:00Z'), symbols: ['SPX', 'AAA'] });
+    expect(run.status).toBe('degraded');
+    expect(run.failures).toEqual([]);
+    expect(run.degraded).toEqual([{ symbol: 'SPX', version_id: corrupted, reason: expect.stringMatching(new RegExp(`^SPX: current model version ${corrupted} is corrupted: checksum [0-9a-f]{12}… .* ≠ stored [0-9a-f]{12}…`)) }]);
+    expect(run.retrained).toEqual([{ symbol: 'SPX', version_id: expect.not.stringMatching(corrupted), deployed: true, reason: expect.any(String) }]);
+    expect(run.not_retrained.map((r) => r.symbol)).toEqual(['AAA']);
+    const replacement = run.retrained[0]!.version_id;
+    expect((await store.repos.currentVersion.findOneByOrFail({ symbol: 'SPX' })).version_id).toBe(replacement);
+    expect(run.signals.find((x) => x.symbol === 'SPX')).toMatchObject({ source: 'lstm', model_version: replacement });
+    expect(run.notes).toContain(run.degraded[0]!.reason);
+
+    const status = JSON.parse(readFileSync(run.files_generated.status_file, 'utf8'));
+    const ajv = new Ajv({ allErrors: true });
+    expect(ajv.validate(STATUS_FILE_SCHEMA, status), ajv.errorsText()).toBe(true);
+    expect(status).toMatchObject({ status: 'degraded', degraded: run.degraded });
+
+    const [alert] = await store.repos.alert.find({ where: { alert_type: 'model_corrupted' } });
+    expect(alert).toMatchObject({ symbol: 'SPX', severity: 'critical', dedupe_key: 'model_corrupted:SPX', delivery_status: 'no_webhook' });
+    expect(alert!.message).toBe(`${run.degraded[0]!.reason}; retrained: ${replacement} deployed`);
+    expect(alert!.details_json).toEqual({ version_id: corrupted, replacement_version_id: replacement, deployed: true });
+
+    const health = await checkHealth(store, resolveConfig(input), { now: new Date('2020-04-19T11:00:00Z') });
+    expect(health.problems).toEqual([`last weekly run 2020-04-19T11:00:00.000Z was degraded: ${run.degraded[0]!.reason}`]);
+    expect(readFileSync(run.files_generated.log_file, 'utf8')).toMatch(/weekly run 20200419_110000 degraded: 2 signal\(s\), 0 failure\(s\), 1 corrupted model\(s\)/);
+  });
 });

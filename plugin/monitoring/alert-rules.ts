@@ -18,8 +18,11 @@ export type AlertType = 'performance_decay' | 'no_recent_training' | 'low_accura
 export type AlertSeverity = 'warning' | 'critical';
 
 export interface AlertCandidate {
-  /** One of the rules above, or `alert_expired` (raised by the alert service for an alert it could not deliver in time). */
-  alert_type: AlertType | 'alert_expired';
+  /**
+   * One of the rules above; `alert_expired` (raised by the alert service for an alert it could not deliver in time);
+   * `model_corrupted` (raised by the weekly run for a current model whose stored bytes fail their checksum).
+   */
+  alert_type: AlertType | 'alert_expired' | 'model_corrupted';
   /** Null only for an expiry alert about an alert without a symbol. */
   symbol: string | null;
   severity: AlertSeverity;

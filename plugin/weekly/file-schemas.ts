@@ -130,12 +130,12 @@ export const SIGNALS_FILE_SCHEMA = {
 export const STATUS_FILE_SCHEMA = {
   type: 'object',
   required: [
-    'last_run', 'status', 'stocks_analyzed', 'signals_generated', 'latest_signal_file', 'next_recommended_run', 'failures', 'stale', 'without_skill',
-    'out_of_distribution', 'notes', 'model_skill',
+    'last_run', 'status', 'stocks_analyzed', 'signals_generated', 'latest_signal_file', 'next_recommended_run', 'failures', 'degraded', 'stale',
+    'without_skill', 'out_of_distribution', 'notes', 'model_skill',
   ],
   properties: {
     last_run: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}' },
-    status: { enum: ['success', 'partial', 'failed'] },
+    status: { enum: ['success', 'degraded', 'partial', 'failed'] },
     stocks_analyzed: { type: 'integer', minimum: 0 },
     signals_generated: {
       type: 'object',
@@ -145,6 +145,14 @@ export const STATUS_FILE_SCHEMA = {
     latest_signal_file: { type: ['string', 'null'] },
     next_recommended_run: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
     failures,
+    degraded: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['symbol', 'version_id', 'reason'],
+        properties: { symbol, version_id: { type: 'string', minLength: 1 }, reason: { type: 'string', minLength: 1 } },
+      },
+    },
     model_skill: { type: 'object', additionalProperties: MODEL_SKILL_SCHEMA },
     stale: {
       type: 'array',

@@ -87,6 +87,12 @@ function skillNoteOf(s: SymbolHealth, skillGate: boolean): string | undefined {
   return `no forecaster has shown skill on ${s.symbol} (${model}); ${served}`;
 }
 
+/** "last weekly run … was partial"; a degraded run names what degraded it (status files of 0.2.0 and earlier have no `degraded`). */
+function lastRunProblem(lastRun: WeeklyStatusFile): string {
+  const reasons = (lastRun.degraded ?? []).map((d) => d.reason);
+  return `last weekly run ${lastRun.last_run} was ${lastRun.status}${reasons.length > 0 ? `: ${reasons.join('; ')}` : ''}`;
+}
+
 export async function checkHealth(store: Store, config: PluginConfig, options: HealthOptions = {}): Promise<SystemHealth> {
   const now = options.now ?? new Date();
   const lastRun = (await readStatusFile(config.weekly.output_dir)) ?? null;
@@ -128,7 +134,7 @@ export async function checkHealth(store: Store, config: PluginConfig, options: H
     ...symbols
       .filter((s) => s.stale)
       .map((s) => `${s.symbol}: the latest stored session is ${s.last_bar}, ${s.data_age_days} days before ${today} (more than signals.max_data_age_days, ${maxAge}): its signals are stale`),
-    ...(lastRun && lastRun.status !== 'success' ? [`last weekly run ${lastRun.last_run} was ${lastRun.status}`] : []),
+    ...(lastRun && lastRun.status !== 'success' ? [lastRunProblem(lastRun)] : []),
   ];
   const notes = symbols.map((s) => skillNoteOf(s, config.training.skill_gate)).filter((n): n is string => n !== undefined);
   return { healthy: problems.length === 0, checked_at: now.toISOString(), backend: await initBackend(), last_run: lastRun, symbols, problems, notes };

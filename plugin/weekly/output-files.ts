@@ -86,14 +86,20 @@ export interface WeeklySignalsFile {
 
 export interface WeeklyStatusFile {
   last_run: string;
-  /** success even when signals are stale or unskilled: those are said in `stale`, `without_skill` and `notes`, not failures. */
-  status: 'success' | 'partial' | 'failed';
+  /**
+   * success even when signals are stale or unskilled: those are said in `stale`, `without_skill` and `notes`, not failures.
+   * degraded: every symbol has its signal, but a current model could not be loaded (see `degraded`); partial: a symbol
+   * failed; failed: no signal at all.
+   */
+  status: 'success' | 'degraded' | 'partial' | 'failed';
   stocks_analyzed: number;
   signals_generated: { buy: number; sell: number; hold: number };
   /** The latest signals file of any run (an earlier one when this run produced none); null before the first. */
   latest_signal_file: string | null;
   next_recommended_run: string;
   failures: Array<{ symbol: string; error: string }>;
+  /** Current models whose stored bytes were missing or failed their checksum (retrained by the run); absent from files of 0.2.0 and earlier. */
+  degraded: Array<{ symbol: string; version_id: string; reason: string }>;
   /** Signals of a session more than signals.max_data_age_days before the run. */
   stale: Array<{ symbol: string; as_of: string; data_age_days: number }>;
   /** Signals whose forecaster has not shown skill (skill.shown false, or null: never measured). */

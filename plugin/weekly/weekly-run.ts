@@ -1,13 +1,16 @@
 /**
  * The weekly run, what a trading manager calls: for each symbol, retrain when its model is missing or
  * stale (or when forced), predict, grade and log; then write the signals JSON, the status JSON, the Excel
- * report and the run log. One failing symbol is reported and never stops the others.
+ * report and the run log. One failing symbol is reported and never stops the others. A current model whose
+ * bytes cannot be loaded is retrained, alerted, and makes the run `degraded`.
  */
 import path from 'node:path';
 import { addCalendarDays, calendarDaysBetween } from '../calendar.js';
 import type { PluginConfig } from '../config.js';
 import { buildFeatureFrame, FEATURE_HISTORY, type FeatureName } from '../features/frame.js';
 import type { Logger } from '../host.js';
+import type { AlertService } from '../monitoring/alert-service.js';
+import { corruptCurrentModel, corruptModelAlert, type CorruptModel } from '../monitoring/model-integrity.js';
 import { ModelRegistry } from '../registry/model-registry.js';
 import { TrainingLog } from '../registry/training-log.js';
 import { LIVE_SET } from '../signals/prediction-log.js';
@@ -59,6 +62,8 @@ export interface WeeklyRunResult {
   /** Symbols whose latest training was recent enough (within weekly.cache_days of their latest bar): what they had was used again. */
   not_retrained: Array<{ symbol: string; latest_data_end: string; age_days: number }>;
   failures: Array<{ symbol: string; error: string }>;
+  /** Symbols whose current model could not be loaded (its bytes missing or failing their checksum): retrained, alerted, and the run is `degraded`. */
+  degraded: CorruptModel[];
   /** The signals JSON and the Excel report are null when the run produced no signal: an empty report would pass for a result. */
   files_generated: { json_file: string | null; status_file: string; excel_file: string | null; log_file: string };
 }
@@ -83,7 +88,7 @@ export function weeklyLiveSkill(live: LiveSkillReport): WeeklyLiveSkill | null {
 }
 
 export async function runWeeklyAnalysis(
-  deps: { store: Store; config: PluginConfig; logger: Logger },
+  deps: { store: Store; config: PluginConfig; logger: Logger; alerts: Pick<AlertService, 'fire'> },
   options: WeeklyRunOptions = {},
 ): Promise<WeeklyRunResult> {
   const { store, config } = deps;
@@ -109,6 +114,7 @@ export async function runWeeklyAnalysis(
   const retrained: WeeklyRunResult['retrained'] = [];
   const notRetrained: WeeklyRunResult['not_retrained'] = [];
   const failures: WeeklyRunResult['failures'] = [];
+  const degraded: CorruptModel[] = [];
   try {
     for (const symbol of symbols) {
       try {
@@ -120,9 +126,18 @@ export async function runWeeklyAnalysis(
         // The latest training decides, deployed or not: a candidate the skill gate refused is not retried on the same data.
         const latest = (await trainingLog.runs({ symbol, limit: 1 }))[0] ?? (await registry.current(symbol));
         const age = latest?.data_end ? calendarDaysBetween(latest.data_end, asOf) : undefined;
-        if (options.forceRetrain || age === undefined || age > config.weekly.cache_days) {
-          const why = options.forceRetrain ? 'forced' : age === undefined ? 'never trained' : `latest training's data ${age} days old`;
+        // A current model that cannot be loaded is retrained like a missing one, and the run says so: ARIMA answering is no success.
+        const corrupt = await corruptCurrentModel(registry, symbol);
+        if (corrupt) {
+          degraded.push(corrupt);
+          await log('error', corrupt.reason);
+        }
+        if (options.forceRetrain || age === undefined || age > config.weekly.cache_days || corrupt) {
+          const why = options.forceRetrain ? 'forced' : corrupt ? 'current model corrupted' : age === undefined ? 'never trained' : `latest training's data ${age} days old`;
           await log('info', `${symbol}: retraining (${why}), ${config.weekly.training_mode} mode`);
+          // What the retraining did, for the alert about a corrupted model.
+          let repair: string;
+          let details: Record<string, unknown>;
           try {
             const outcome = await trainer.train({
               symbol,
@@ -137,10 +152,15 @@ export async function runWeeklyAnalysis(
             });
             retrained.push({ symbol, version_id: outcome.versionId, deployed: outcome.deployed, reason: outcome.reason });
             await log('info', `${symbol}: ${outcome.versionId} ${outcome.deployed ? 'deployed' : 'not deployed'}: ${outcome.reason}`);
+            repair = outcome.deployed ? `retrained: ${outcome.versionId} deployed` : `retrained: ${outcome.versionId} not deployed (${outcome.reason})`;
+            details = { replacement_version_id: outcome.versionId, deployed: outcome.deployed };
           } catch (error) {
             // The prediction still runs: an older model or the fallback chain may answer.
             await log('warn', `${symbol}: retraining failed: ${message(error)}`);
+            repair = `retraining failed: ${message(error)}`;
+            details = { replacement_version_id: null, deployed: false };
           }
+          if (corrupt) await deps.alerts.fire([corruptModelAlert(corrupt, repair, details)]);
         } else {
           notRetrained.push({ symbol, latest_data_end: latest!.data_end!, age_days: age });
           await log('info', `${symbol}: not retrained: the latest training's data ended ${latest!.data_end}, ${age} days before the latest bar (weekly.cache_days ${config.weekly.cache_days})`);
@@ -178,11 +198,12 @@ export async function runWeeklyAnalysis(
   const outOfDistribution = signals.filter((s) => s.out_of_distribution);
   // Stale or unskilled signals are no failure (the run did what it could with the data there is): they are said, not hidden.
   const notes = [
+    ...degraded.map((d) => d.reason),
     ...staleSignals.map((s) => staleNote(s, now, config.signals.max_data_age_days)),
     ...withoutSkill.map((s) => skillNote(s)!),
     ...outOfDistribution.map((s) => outOfDistributionNote(s, config.signals.max_dissimilarity)),
   ];
-  const status: WeeklyStatusFile['status'] = failures.length === 0 ? 'success' : signals.length > 0 ? 'partial' : 'failed';
+  const status: WeeklyStatusFile['status'] = failures.length > 0 ? (signals.length > 0 ? 'partial' : 'failed') : degraded.length > 0 ? 'degraded' : 'success';
   const jsonFile = signals.length > 0 ? path.join(paths.signalsDir, `weekly_signals_${stamp}.json`) : null;
   const excelFile = signals.length > 0 ? path.join(paths.resultDir, `lstm_weekly_report_${stamp}.xlsx`) : null;
   const signalsFile: WeeklySignalsFile = {
@@ -210,6 +231,7 @@ export async function runWeeklyAnalysis(
     latest_signal_file: latestSignalFile,
     next_recommended_run: addCalendarDays(now.toISOString().slice(0, 10), 7),
     failures,
+    degraded,
     stale: staleSignals.map((s) => ({ symbol: s.symbol, as_of: s.as_of, data_age_days: s.data_age_days })),
     without_skill: withoutSkill.map((s) => ({ symbol: s.symbol, shown: s.skill.shown, source: s.source, summary: s.skill.summary })),
     out_of_distribution: outOfDistribution.map((s) => ({ symbol: s.symbol, dissimilarity: s.dissimilarity })),
@@ -217,7 +239,7 @@ export async function runWeeklyAnalysis(
     model_skill: modelSkill,
   };
   await writeAtomically(paths.statusFile, `${JSON.stringify(statusFile, null, 2)}\n`);
-  await log(status === 'success' ? 'info' : 'warn', `weekly run ${stamp} ${status}: ${signals.length} signal(s), ${failures.length} failure(s), ${staleSignals.length} stale, ${withoutSkill.length} without shown skill`);
+  await log(status === 'success' ? 'info' : 'warn', `weekly run ${stamp} ${status}: ${signals.length} signal(s), ${failures.length} failure(s), ${degraded.length > 0 ? `${degraded.length} corrupted model(s), ` : ''}${staleSignals.length} stale, ${withoutSkill.length} without shown skill`);
 
   return {
     status,
@@ -229,6 +251,7 @@ export async function runWeeklyAnalysis(
     retrained,
     not_retrained: notRetrained,
     failures,
+    degraded,
     files_generated: { json_file: jsonFile, status_file: paths.statusFile, excel_file: excelFile, log_file: logFile },
   };
 }
