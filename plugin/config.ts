@@ -4,6 +4,7 @@ import type { BarRules } from './bar-series-checks.js';
 import { manifest } from './manifest.js';
 import type { GradingRulesConfig } from './signals/grading.js';
 import type { CalibrationMethod } from './skill/calibration-map.js';
+import type { DatabaseTimeouts } from './store/store.js';
 
 export interface TrainingParams {
   lr: number;
@@ -68,6 +69,7 @@ export interface TriggerSettings {
 
 export interface PluginConfig {
   db_url?: string;
+  db_timeouts: DatabaseTimeouts;
   migrate_on_start: boolean;
   symbols: string[];
   strict_bars: boolean;
@@ -89,7 +91,8 @@ export interface PluginConfig {
 }
 
 /** Configuration as callers write it: any key may be left out, nested ones too. */
-export type PluginConfigInput = Partial<Omit<PluginConfig, 'training' | 'weekly' | 'signals' | 'alerts' | 'triggers' | 'bars'>> & {
+export type PluginConfigInput = Partial<Omit<PluginConfig, 'training' | 'weekly' | 'signals' | 'alerts' | 'triggers' | 'bars' | 'db_timeouts'>> & {
+  db_timeouts?: Partial<DatabaseTimeouts>;
   bars?: Partial<BarRules>;
   training?: Partial<TrainingSettings>;
   signals?: Partial<GradingRulesConfig>;

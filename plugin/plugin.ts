@@ -218,7 +218,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
         throw new Error(`lstm-signals needs host API ${manifest.hostApi}; this host offers ${host.apiVersion}`);
       }
       const url = config.db_url ?? process.env.LSTM_DB_URL;
-      const store = await Store.open({ url, migrate: config.migrate_on_start });
+      const store = await Store.open({ url, migrate: config.migrate_on_start, timeouts: config.db_timeouts });
       host.logger.info('lstm-signals: store open', { dialect: store.dialect });
       await initBackend({ logger: host.logger });
       const bars = new BarStore(store);

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { migrations } from '../migrations/index.js';
-import { Store } from '../plugin/store/store.js';
+import { resolveConfig } from '../plugin/config.js';
+import { DEFAULT_DATABASE_TIMEOUTS, Store } from '../plugin/store/store.js';
 import { TABLES } from '../plugin/store/entities.js';
 import { BarStore } from '../plugin/store/bar-store.js';
 import { createLatin1MysqlDatabase, createScratchMysqlDatabase, describeMysql, mysqlUrl, testDatabases, useTestStore, type TestDatabase } from './support/databases.js';
@@ -158,6 +159,13 @@ describe.each(testDatabases)('store on $name', (db) => {
     ]);
     expect((await bars.load('ABC', { from: '2024-01-03', to: '2024-01-03' })).length).toBe(1);
     expect(await bars.coverage()).toContainEqual({ symbol: 'ABC', first: '2024-01-02', last: '2024-01-04', sessions: 3 });
+  });
+});
+
+describe('database timeouts', () => {
+  it('the configuration’s db_timeouts defaults are the store’s', () => {
+    expect(resolveConfig().db_timeouts).toEqual(DEFAULT_DATABASE_TIMEOUTS);
+    expect(resolveConfig({ db_timeouts: { query_ms: 5_000 } }).db_timeouts).toEqual({ ...DEFAULT_DATABASE_TIMEOUTS, query_ms: 5_000 });
   });
 });
 

@@ -33,13 +33,13 @@ const QUERYING = new Set([
   'increment', 'decrement', 'query', 'clear',
 ]);
 
-/** `repository` with every querying method run under `lock`. */
-export function lockedRepository<T extends object>(repository: Repository<T>, lock: ConnectionLock): Repository<T> {
+/** `repository` with every querying method run through `run` (under the lock, with errors translated). */
+export function repositoryThrough<T extends object>(repository: Repository<T>, run: <R>(work: () => Promise<R>) => Promise<R>): Repository<T> {
   return new Proxy(repository, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
       if (typeof property !== 'string' || !QUERYING.has(property) || typeof value !== 'function') return value;
-      return (...args: unknown[]) => lock.run(() => value.apply(target, args));
+      return (...args: unknown[]) => run(() => value.apply(target, args));
     },
   });
 }

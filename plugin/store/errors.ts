@@ -29,3 +29,27 @@ export class NotADatabaseFileError extends Error {
     this.name = 'NotADatabaseFileError';
   }
 }
+
+/**
+ * The database could not be reached, or stopped answering within the configured timeouts: the request may be
+ * retried later, nothing about it was wrong. `code` keeps the driver's (ECONNREFUSED, ETIMEDOUT, …).
+ */
+export class DatabaseUnavailableError extends Error {
+  readonly code: string;
+  constructor(database: string, reason: string, code = 'ETIMEDOUT') {
+    super(`${database} is unavailable: ${reason}`);
+    this.name = 'DatabaseUnavailableError';
+    this.code = code;
+  }
+}
+
+/** Driver and Node codes of a server that refused, dropped or never answered the connection. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT']);
+
+/** `error` as a DatabaseUnavailableError naming `database` when it says the server could not be reached; else `error` itself. */
+export function asUnavailable(error: unknown, database: string): unknown {
+  const cause = error instanceof QueryFailedError ? error.driverError : error;
+  if (cause instanceof DatabaseUnavailableError) return cause;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && UNREACHABLE.has(code) ? new DatabaseUnavailableError(database, (cause as Error).message, code) : error;
+}

@@ -4,10 +4,12 @@
  */
 import { DataSource, type EntityManager, type EntitySchema, type Repository } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
-import { ConnectionLock, lockedRepository } from './connection-lock.js';
-import { parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
+import { ConnectionLock, repositoryThrough } from './connection-lock.js';
+import { describeTarget, parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
 import { buildEntities, type Entities } from './entities.js';
+import { asUnavailable } from './errors.js';
 import { withMigrationLock } from './migration-lock.js';
+import { watchSilentConnections } from './mysql-timeouts.js';
 import { assertSqliteFile } from './sqlite-file.js';
 import { MYSQL_COLLATION, type Dialect } from './dialect.js';
 
@@ -20,17 +22,19 @@ export interface StoreOptions {
   timeouts?: Partial<DatabaseTimeouts>;
 }
 
+/** Field meanings: manifest.json, `contributes.configuration.properties.db_timeouts`. */
 export interface DatabaseTimeouts {
-  /** The longest wait for another process's migrations to finish. */
+  connect_ms: number;
+  query_ms: number;
   migration_lock_ms: number;
 }
 
-export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { migration_lock_ms: 120_000 };
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connect_ms: 10_000, query_ms: 30_000, migration_lock_ms: 120_000 };
 
 type RowOf<E> = E extends EntitySchema<infer T> ? T : never;
 export type Repositories = { [K in keyof Entities]: Repository<RowOf<Entities[K]>> };
 
-function dataSourceFor(target: DatabaseTarget, entities: Entities, flavour: 'mysql' | 'mariadb' = 'mysql'): DataSource {
+function dataSourceFor(target: DatabaseTarget, entities: Entities, timeouts: DatabaseTimeouts): DataSource {
   const common = { entities: Object.values(entities), migrations, migrationsTableName: 'lstm_migrations', synchronize: false, logging: false };
   if (target.dialect === 'sqlite') {
     return new DataSource({
@@ -44,7 +48,7 @@ function dataSourceFor(target: DatabaseTarget, entities: Entities, flavour: 'mys
   }
   return new DataSource({
     ...common,
-    type: flavour,
+    type: 'mysql',
     host: target.host,
     port: target.port,
     username: target.username,
@@ -55,12 +59,26 @@ function dataSourceFor(target: DatabaseTarget, entities: Entities, flavour: 'mys
     timezone: 'Z',
     // utf8mb4 whatever the server's default: the connection's collation, as mysql2 names it.
     charset: MYSQL_COLLATION,
+    connectTimeout: timeouts.connect_ms,
   });
 }
 
 async function isMariaDb(dataSource: DataSource): Promise<boolean> {
   const [row] = (await dataSource.query('SELECT VERSION() AS version')) as Array<{ version: string }>;
   return /mariadb/i.test(row?.version ?? '');
+}
+
+/** `create()`'s DataSource, connected; a server that cannot be reached fails with DatabaseUnavailableError. */
+async function initialized(target: DatabaseTarget, create: () => DataSource): Promise<DataSource> {
+  try {
+    const dataSource = await create().initialize();
+    if (dataSource.options.type !== 'mysql' || !(await isMariaDb(dataSource))) return dataSource;
+    // TypeORM reads MariaDB's information_schema differently (e.g. nullable defaults); it must know.
+    await dataSource.destroy();
+    return await new DataSource({ ...dataSource.options, type: 'mariadb' }).initialize();
+  } catch (error) {
+    throw asUnavailable(error, describeTarget(target));
+  }
 }
 
 export class Store {
@@ -79,11 +97,9 @@ export class Store {
     this.dialect = dialect;
     const lock = dialect === 'sqlite' ? new ConnectionLock() : undefined;
     this.lock = lock;
+    const run = <R>(work: () => Promise<R>) => this.reachable(lock ? () => lock.run(work) : work);
     this.repos = Object.fromEntries(
-      Object.entries(entities).map(([key, entity]) => {
-        const repository = dataSource.getRepository(entity as EntitySchema);
-        return [key, lock ? lockedRepository(repository, lock) : repository];
-      }),
+      Object.entries(entities).map(([key, entity]) => [key, repositoryThrough(dataSource.getRepository(entity as EntitySchema), run)]),
     ) as unknown as Repositories;
   }
 
@@ -91,15 +107,10 @@ export class Store {
     const target = parseDatabaseUrl(options.url);
     if (target.dialect === 'sqlite' && target.file !== ':memory:') assertSqliteFile(target.file);
     const entities = buildEntities(target.dialect);
-    let dataSource = dataSourceFor(target, entities);
-    await dataSource.initialize();
-    if (target.dialect === 'mysql' && (await isMariaDb(dataSource))) {
-      // TypeORM reads MariaDB's information_schema differently (e.g. nullable defaults); it must know.
-      await dataSource.destroy();
-      dataSource = dataSourceFor(target, entities, 'mariadb');
-      await dataSource.initialize();
-    }
-    const store = new Store(dataSource, target, entities, { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts });
+    const timeouts = { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts };
+    const dataSource = await initialized(target, () => dataSourceFor(target, entities, timeouts));
+    if (target.dialect === 'mysql') watchSilentConnections(dataSource, describeTarget(target), timeouts.query_ms);
+    const store = new Store(dataSource, target, entities, timeouts);
     if (options.migrate !== false) await store.migrate();
     return store;
   }
@@ -110,12 +121,26 @@ export class Store {
    * the lock's transaction holds them all.
    */
   async migrate(): Promise<string[]> {
-    const run = () =>
-      withMigrationLock(this.dataSource, this.target, this.timeouts.migration_lock_ms, () =>
-        this.dataSource.runMigrations({ transaction: this.dialect === 'sqlite' ? 'none' : 'each' }),
-      );
-    const applied = await (this.lock ? this.lock.run(run) : run());
+    const applied = await this.withMigrationDataSource((dataSource) =>
+      withMigrationLock(dataSource, this.target, this.timeouts.migration_lock_ms, () =>
+        dataSource.runMigrations({ transaction: this.dialect === 'sqlite' ? 'none' : 'each' }),
+      ),
+    );
     return applied.map((m) => m.name);
+  }
+
+  /**
+   * Runs `work` on the DataSource migrations use. On MySQL that is one of their own, without the silent-connection
+   * watch: an ALTER of a large table is silent for minutes, and the migration lock's connection idles throughout.
+   */
+  private async withMigrationDataSource<T>(work: (dataSource: DataSource) => Promise<T>): Promise<T> {
+    if (this.lock) return this.reachable(() => this.lock!.run(() => work(this.dataSource)));
+    const dataSource = await initialized(this.target, () => new DataSource(this.dataSource.options));
+    try {
+      return await this.reachable(() => work(dataSource));
+    } finally {
+      await dataSource.destroy();
+    }
   }
 
   /** Names of migrations not yet applied. */
@@ -144,7 +169,7 @@ export class Store {
   async revertLast(): Promise<string | undefined> {
     const executed = await this.executedMigrations();
     if (executed.length === 0) return undefined;
-    await this.dataSource.undoLastMigration({ transaction: 'each' });
+    await this.withMigrationDataSource((dataSource) => dataSource.undoLastMigration({ transaction: 'each' }));
     return executed[executed.length - 1];
   }
 
@@ -156,12 +181,21 @@ export class Store {
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await (this.lock ? this.lock.run(() => this.dataSource.transaction(work)) : this.dataSource.transaction(work));
+        return await this.reachable(() => (this.lock ? this.lock.run(() => this.dataSource.transaction(work)) : this.dataSource.transaction(work)));
       } catch (error) {
         const code = (error as { driverError?: { code?: string } }).driverError?.code ?? '';
         if (this.dialect !== 'sqlite' || !code.startsWith('SQLITE_BUSY') || attempt === 5) throw error;
         await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
       }
+    }
+  }
+
+  /** Runs `work`, turning a server that cannot be reached or stopped answering into a DatabaseUnavailableError. */
+  private async reachable<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw asUnavailable(error, describeTarget(this.target));
     }
   }
 

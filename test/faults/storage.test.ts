@@ -8,11 +8,12 @@ import { migrations } from '../../migrations/index.js';
 import { resolveConfig } from '../../plugin/config.js';
 import { BarStore } from '../../plugin/store/bar-store.js';
 import { parseDatabaseUrl } from '../../plugin/store/database-url.js';
-import { MigrationLockTimeoutError } from '../../plugin/store/errors.js';
+import { DatabaseUnavailableError, MigrationLockTimeoutError } from '../../plugin/store/errors.js';
 import { migrationLockName } from '../../plugin/store/migration-lock.js';
 import { Store } from '../../plugin/store/store.js';
 import { checkHealth } from '../../plugin/weekly/health.js';
-import { createScratchMysqlDatabase, mysqlUrl } from '../support/databases.js';
+import { createScratchMysqlDatabase, describeMysql, mysqlUrl } from '../support/databases.js';
+import { startFreezableProxy } from '../support/freezable-proxy.js';
 import type { StoreProcessMessage } from '../support/store-process.js';
 
 /** better-sqlite3 ships no types: the calls the tests make. */
@@ -165,5 +166,58 @@ describe('corrupt file: bytes overwritten in the middle of a database', () => {
     } finally {
       await reopened.close();
     }
+  });
+});
+
+/** `promise`, or a rejection saying nothing came within `ms` (so a hang fails the test instead of stalling it). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+describeMysql('database frozen: MariaDB stops answering behind a proxy', () => {
+  it('a query fails within the timeouts with DatabaseUnavailableError naming the database, and the same store works once the server answers again', async () => {
+    const { url, drop } = await createScratchMysqlDatabase();
+    const direct = new URL(url);
+    await (await Store.open({ url })).close();
+    const proxy = await startFreezableProxy({ host: direct.hostname, port: Number(direct.port || 3306) });
+    const proxied = new URL(url);
+    proxied.port = String(proxy.port);
+    const database = decodeURIComponent(direct.pathname.slice(1));
+    const timeouts = { connect_ms: 2_000, query_ms: 3_000 };
+    const store = await Store.open({ url: proxied.toString(), migrate: false, timeouts });
+    try {
+      await store.repos.bar.insert({ symbol: 'SPX', date: '2024-01-02', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 });
+      proxy.freeze();
+      // The pooled connection stops answering mid-query; then a connection the pool opens gets no handshake.
+      for (const query of [() => store.repos.bar.countBy({ symbol: 'SPX' }), () => store.transaction((manager) => manager.countBy(store.entities.bar, {}))]) {
+        const started = Date.now();
+        const failed = await within(query().catch((error: unknown) => error), 60_000);
+        expect(failed).toBeInstanceOf(DatabaseUnavailableError);
+        expect((failed as Error).message).toContain(`the MySQL database "${database}" on 127.0.0.1:${proxy.port} is unavailable`);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(timeouts.connect_ms * 0.9);
+      }
+      proxy.thaw();
+      expect(await within(store.repos.bar.countBy({ symbol: 'SPX' }), 60_000)).toBe(1);
+      await store.repos.bar.insert({ symbol: 'SPX', date: '2024-01-03', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 });
+      expect(await store.repos.bar.countBy({ symbol: 'SPX' })).toBe(2);
+    } finally {
+      proxy.thaw();
+      await store.close();
+      await proxy.close();
+      await drop();
+    }
+  });
+});
+
+describeMysql('database down: nothing listens where the database should be', () => {
+  it('opening the store fails at once with DatabaseUnavailableError naming the database', async () => {
+    const unused = await startFreezableProxy({ host: '127.0.0.1', port: 1 });
+    const port = unused.port;
+    await unused.close();
+    const refused = await within(Store.open({ url: `mysql://root@127.0.0.1:${port}/lstm_down`, migrate: false }).catch((error: unknown) => error), 60_000);
+    expect(refused).toBeInstanceOf(DatabaseUnavailableError);
+    expect(refused).toMatchObject({ code: 'ECONNREFUSED', message: expect.stringContaining(`the MySQL database "lstm_down" on 127.0.0.1:${port} is unavailable`) });
   });
 });
