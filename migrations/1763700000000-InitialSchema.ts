@@ -3,7 +3,7 @@
  * portable Table API; the few types that must differ per database come from `columnTypes`.
  */
 import { Table, TableForeignKey, TableIndex, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
-import { migrationColumns } from './columns.js';
+import { currentVersionForeignKey, migrationColumns } from './columns.js';
 
 export class InitialSchema1763700000000 implements MigrationInterface {
   name = 'InitialSchema1763700000000';
@@ -60,16 +60,7 @@ export class InitialSchema1763700000000 implements MigrationInterface {
         name: 'lstm_current_version',
         columns: [{ ...symbol(), isPrimary: true }, versionId('version_id'), datetime('updated_at')],
         indices: [new TableIndex({ name: 'idx_current_version_version', columnNames: ['version_id'] })],
-        foreignKeys: [
-          new TableForeignKey({
-            name: 'fk_current_version_version',
-            columnNames: ['version_id'],
-            referencedTableName: 'lstm_model_version',
-            referencedColumnNames: ['version_id'],
-            onDelete: 'RESTRICT',
-            onUpdate: 'RESTRICT',
-          }),
-        ],
+        foreignKeys: [currentVersionForeignKey()],
       }),
     );
 

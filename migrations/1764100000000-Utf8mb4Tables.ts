@@ -3,8 +3,8 @@
  * charset, latin1 on MariaDB before 11.6 and on many older servers, where a deploy reason holding '≥' failed
  * to store. SQLite keeps text as UTF-8 already: nothing to do there.
  */
-import { TableForeignKey, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { convertToUtf8mb4, dialectOf } from './columns.js';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { convertToUtf8mb4, currentVersionForeignKey, dialectOf } from './columns.js';
 
 const TABLES = [
   'lstm_migrations',
@@ -23,16 +23,6 @@ const TABLES = [
   'lstm_backtest',
 ];
 
-/** The one foreign key on a text column: MariaDB refuses to convert its columns while it exists. */
-const CURRENT_VERSION_KEY = new TableForeignKey({
-  name: 'fk_current_version_version',
-  columnNames: ['version_id'],
-  referencedTableName: 'lstm_model_version',
-  referencedColumnNames: ['version_id'],
-  onDelete: 'RESTRICT',
-  onUpdate: 'RESTRICT',
-});
-
 export class Utf8mb4Tables1764100000000 implements MigrationInterface {
   name = 'Utf8mb4Tables1764100000000';
 
@@ -40,10 +30,12 @@ export class Utf8mb4Tables1764100000000 implements MigrationInterface {
     if (dialectOf(queryRunner) !== 'mysql') return;
     // MySQL commits each ALTER on its own: after a crash half-way the migration runs again, so every step may find
     // its work already done (the key already dropped, a table already converted).
+    // MariaDB refuses to convert a column a foreign key uses: the one key on a text column is dropped meanwhile.
+    const key = currentVersionForeignKey();
     const currentVersion = await queryRunner.getTable('lstm_current_version');
-    if (currentVersion?.foreignKeys.some((key) => key.name === CURRENT_VERSION_KEY.name)) await queryRunner.dropForeignKey('lstm_current_version', CURRENT_VERSION_KEY.name!);
+    if (currentVersion?.foreignKeys.some((existing) => existing.name === key.name)) await queryRunner.dropForeignKey('lstm_current_version', key.name!);
     await convertToUtf8mb4(queryRunner, TABLES);
-    await queryRunner.createForeignKey('lstm_current_version', CURRENT_VERSION_KEY);
+    await queryRunner.createForeignKey('lstm_current_version', key);
   }
 
   /** Converting back would turn every character latin1 lacks into '?': the tables stay utf8mb4, which older code reads as well. */

@@ -2,7 +2,7 @@
  * Column definitions the migrations share: the few that differ between MySQL and SQLite, decided once
  * from the connection the migration runs on.
  */
-import type { QueryRunner, TableColumnOptions } from 'typeorm';
+import { TableForeignKey, type QueryRunner, type TableColumnOptions } from 'typeorm';
 import { columnTypes, MYSQL_CHARSET, MYSQL_COLLATION, type Dialect } from '../plugin/store/dialect.js';
 
 export function dialectOf(queryRunner: QueryRunner): Dialect {
@@ -42,4 +42,16 @@ export async function convertToUtf8mb4(queryRunner: QueryRunner, tables: string[
     const widen = texts.map((c) => `, MODIFY \`${c.name}\` MEDIUMTEXT ${encoding} ${c.nullable === 'YES' ? 'NULL' : 'NOT NULL'}`);
     await queryRunner.query(`ALTER TABLE \`${table}\` CONVERT TO ${encoding}${widen.join('')}`);
   }
+}
+
+/** lstm_current_version's key to its version, so the current version can never be deleted. */
+export function currentVersionForeignKey(): TableForeignKey {
+  return new TableForeignKey({
+    name: 'fk_current_version_version',
+    columnNames: ['version_id'],
+    referencedTableName: 'lstm_model_version',
+    referencedColumnNames: ['version_id'],
+    onDelete: 'RESTRICT',
+    onUpdate: 'RESTRICT',
+  });
 }
