@@ -1,9 +1,10 @@
 /**
  * Model versions in the database: weights, topology and metadata in one row, so any process with the
- * database can load a symbol's current model. Every change is one transaction.
+ * database can load a symbol's current model. Every change is one transaction; the writes that take a
+ * `manager` join the caller's instead, so a deploy and its run record are stored together or not at all.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import type { ModelVersionRow } from '../store/entities.js';
 import type { Store } from '../store/store.js';
 
@@ -45,8 +46,8 @@ export class ModelRegistry {
 
   constructor(private readonly store: Store) {}
 
-  /** Stores a version; it becomes current only with `makeCurrent` (incremental training), in the same transaction. */
-  async save(version: NewModelVersion, options: { makeCurrent?: boolean } = {}): Promise<ModelVersionRow> {
+  /** Stores a version; it becomes current only with `makeCurrent` (incremental training), in the same transaction (the caller's with `manager`). */
+  async save(version: NewModelVersion, options: { makeCurrent?: boolean; manager?: EntityManager } = {}): Promise<ModelVersionRow> {
     const limit = await this.blobLimit();
     if (version.blob.length > limit) {
       throw new Error(
@@ -65,25 +66,25 @@ export class ModelRegistry {
       blob_bytes: version.blob.length,
       checksum: sha256(version.blob),
     };
-    await this.store.transaction(async (manager) => {
-      await manager.getRepository(this.store.entities.modelVersion).save(row);
+    await this.within(options.manager, async (manager) => {
+      await this.versions(manager).save(row);
       if (options.makeCurrent) await this.setCurrent(manager, version.symbol, row.version_id);
     });
-    return this.getOrFail(row.version_id);
+    return this.getOrFail(row.version_id, options.manager);
   }
 
-  async get(versionId: string): Promise<ModelVersionRow | undefined> {
-    return (await this.store.repos.modelVersion.findOneBy({ version_id: versionId })) ?? undefined;
+  async get(versionId: string, manager?: EntityManager): Promise<ModelVersionRow | undefined> {
+    return (await this.versions(manager).findOneBy({ version_id: versionId })) ?? undefined;
   }
 
-  async getOrFail(versionId: string): Promise<ModelVersionRow> {
-    const version = await this.get(versionId);
+  async getOrFail(versionId: string, manager?: EntityManager): Promise<ModelVersionRow> {
+    const version = await this.get(versionId, manager);
     if (!version) throw new Error(`model version ${versionId} does not exist`);
     return version;
   }
 
-  async currentVersionId(symbol: string): Promise<string | undefined> {
-    return (await this.store.repos.currentVersion.findOneBy({ symbol }))?.version_id;
+  async currentVersionId(symbol: string, manager?: EntityManager): Promise<string | undefined> {
+    return (await (manager ? manager.getRepository(this.store.entities.currentVersion) : this.store.repos.currentVersion).findOneBy({ symbol }))?.version_id;
   }
 
   async current(symbol: string): Promise<ModelVersionRow | undefined> {
@@ -97,15 +98,15 @@ export class ModelRegistry {
   }
 
   /** The version's bytes, checked against its stored checksum. */
-  async loadBlob(versionId: string): Promise<{ version: ModelVersionRow; blob: Buffer }> {
-    const row = await this.store.repos.modelVersion.findOne({
+  async loadBlob(versionId: string, manager?: EntityManager): Promise<{ version: ModelVersionRow; blob: Buffer }> {
+    const row = await this.versions(manager).findOne({
       where: { version_id: versionId },
       select: { version_id: true, model_blob: true },
     });
     if (!row) throw new ModelBlobError(versionId, 'missing', `model version ${versionId} does not exist`);
     const blob = row.model_blob;
     if (!blob || blob.length === 0) throw new ModelBlobError(versionId, 'missing', `model version ${versionId} has no stored model bytes`);
-    const version = await this.getOrFail(versionId);
+    const version = await this.getOrFail(versionId, manager);
     const actual = sha256(blob);
     if (actual !== version.checksum || blob.length !== version.blob_bytes) {
       throw new ModelBlobError(
@@ -121,30 +122,30 @@ export class ModelRegistry {
    * Makes a kept version current: the deploy step and the rollback. The blob is verified first, so a
    * corrupted version can never become current. Returns the version that was current before.
    */
-  async promote(symbol: string, versionId: string): Promise<string | undefined> {
-    const { version } = await this.loadBlob(versionId);
-    if (version.symbol !== symbol) throw new Error(`model version ${versionId} belongs to ${version.symbol}, not ${symbol}`);
-    return this.store.transaction(async (manager) => {
-      const previous = (await manager.getRepository(this.store.entities.currentVersion).findOneBy({ symbol }))?.version_id;
-      await this.setCurrent(manager, symbol, versionId);
+  async promote(symbol: string, versionId: string, manager?: EntityManager): Promise<string | undefined> {
+    return this.within(manager, async (m) => {
+      const { version } = await this.loadBlob(versionId, m);
+      if (version.symbol !== symbol) throw new Error(`model version ${versionId} belongs to ${version.symbol}, not ${symbol}`);
+      const previous = await this.currentVersionId(symbol, m);
+      await this.setCurrent(m, symbol, versionId);
       return previous;
     });
   }
 
   /** Replaces a version's metadata (what its evaluation adds before it is deployed); the bytes and their checksum stay. */
-  async updateMetadata(versionId: string, metadata: Record<string, unknown>): Promise<void> {
+  async updateMetadata(versionId: string, metadata: Record<string, unknown>, manager?: EntityManager): Promise<void> {
     // A JSON column goes through its transformer; `update` types it as a deep partial.
-    const { affected } = await this.store.repos.modelVersion.update({ version_id: versionId }, { metadata_json: metadata as never });
+    const { affected } = await this.versions(manager).update({ version_id: versionId }, { metadata_json: metadata as never });
     if (!affected) throw new Error(`model version ${versionId} does not exist`);
   }
 
   /** Deletes a version that is not current (a rejected candidate, or pruning). */
-  async delete(versionId: string): Promise<void> {
-    const version = await this.getOrFail(versionId);
-    if ((await this.currentVersionId(version.symbol)) === versionId) {
+  async delete(versionId: string, manager?: EntityManager): Promise<void> {
+    const version = await this.getOrFail(versionId, manager);
+    if ((await this.currentVersionId(version.symbol, manager)) === versionId) {
       throw new Error(`model version ${versionId} is the current version of ${version.symbol} and cannot be deleted`);
     }
-    await this.store.repos.modelVersion.delete({ version_id: versionId });
+    await this.versions(manager).delete({ version_id: versionId });
   }
 
   /** Keeps the current version and the newest others up to `maxVersions` in all; returns the deleted ids. */
@@ -160,6 +161,16 @@ export class ModelRegistry {
       });
     }
     return doomed;
+  }
+
+  /** Runs `work` in the caller's transaction, or in one of its own. */
+  private within<T>(manager: EntityManager | undefined, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return manager ? work(manager) : this.store.transaction(work);
+  }
+
+  /** The versions table, in the caller's transaction when there is one. */
+  private versions(manager?: EntityManager): Repository<ModelVersionRow> {
+    return manager ? manager.getRepository(this.store.entities.modelVersion) : this.store.repos.modelVersion;
   }
 
   private async setCurrent(manager: EntityManager, symbol: string, versionId: string): Promise<void> {

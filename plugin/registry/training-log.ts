@@ -1,5 +1,5 @@
 /** The record of every training attempt: runs (deployed or not) and failures. */
-import { In, MoreThan } from 'typeorm';
+import { In, MoreThan, type EntityManager } from 'typeorm';
 import type { ModelSkill } from '../skill/model-skill.js';
 import type { TrainingFailureRow, TrainingRunRow } from '../store/entities.js';
 import type { Store } from '../store/store.js';
@@ -9,8 +9,9 @@ export type NewTrainingRun = Omit<TrainingRunRow, 'id' | 'created_at'>;
 export class TrainingLog {
   constructor(private readonly store: Store) {}
 
-  async recordRun(run: NewTrainingRun): Promise<TrainingRunRow> {
-    return this.store.repos.trainingRun.save({ ...run });
+  /** With `manager`, in the caller's transaction (a deploy and its run record are stored together). */
+  async recordRun(run: NewTrainingRun, manager?: EntityManager): Promise<TrainingRunRow> {
+    return (manager ? manager.getRepository(this.store.entities.trainingRun) : this.store.repos.trainingRun).save({ ...run });
   }
 
   async recordFailure(failure: { symbol: string; error: unknown; trainingType?: string; triggerType?: string }): Promise<TrainingFailureRow> {

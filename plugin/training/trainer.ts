@@ -5,7 +5,7 @@
  * - fast: the same with 3 folds and one parameter set;
  * - incremental: fine-tune the current model on the most recent windows and make it current, no gate.
  * Every attempt leaves an `lstm_training_run` row, every failure an `lstm_training_failure` row, and a
- * failure never touches the current model.
+ * failure never touches the current model. Making a version current and recording its run are one transaction.
  */
 import type { DailyBar } from '../bar.js';
 import type { TrainingParams, TrainingSettings } from '../config.js';
@@ -14,7 +14,7 @@ import { currentBackend, initBackend } from '../model/backend.js';
 import { LstmModel, type ModelMetadata, type ModelPrediction } from '../model/lstm-model.js';
 import { trainNetwork, type EpochInfo } from '../model/network.js';
 import { ModelRegistry } from '../registry/model-registry.js';
-import { TrainingLog } from '../registry/training-log.js';
+import { TrainingLog, type NewTrainingRun } from '../registry/training-log.js';
 import type { TrainingRunRow } from '../store/entities.js';
 import type { Store } from '../store/store.js';
 import { LIVE_SET } from '../signals/prediction-log.js';
@@ -255,14 +255,7 @@ export class Trainer {
     });
 
     const skill = modelSkill(judged.table, judged.verdict, version.version_id, { raw: judged.calibration.ece_raw, calibrated: judged.calibration.ece_calibrated });
-    if (decision.deploy) {
-      await this.registry.updateMetadata(version.version_id, { ...version.metadata_json, skill });
-      await this.registry.promote(symbol, version.version_id);
-      await this.registry.prune(symbol, settings.max_versions);
-    } else {
-      await this.registry.delete(version.version_id);
-    }
-    const run = await this.log.recordRun({
+    const runRecord: NewTrainingRun = {
       version_id: version.version_id,
       symbol,
       training_type: request.mode,
@@ -290,7 +283,18 @@ export class Trainer {
       validation_reason: decision.reason,
       holdout_metrics_json: holdout as unknown as Record<string, unknown>,
       duration_seconds: (Date.now() - startedAt) / 1000,
+    };
+    // The deploy (or the candidate's removal) and its run record commit together: never a current model without its run.
+    const run = await this.store.transaction(async (manager) => {
+      if (decision.deploy) {
+        await this.registry.updateMetadata(version.version_id, { ...version.metadata_json, skill }, manager);
+        await this.registry.promote(symbol, version.version_id, manager);
+      } else {
+        await this.registry.delete(version.version_id, manager);
+      }
+      return this.log.recordRun(runRecord, manager);
     });
+    if (decision.deploy) await this.registry.prune(symbol, settings.max_versions);
     return {
       run,
       versionId: version.version_id,
@@ -332,34 +336,42 @@ export class Trainer {
         trainedThrough: samples.asOf[recent[recent.length - 1]!]!,
         epochsRun: result.epochsRun,
       };
-      const version = await this.registry.save(
-        {
-          symbol,
-          trainingType: 'incremental',
-          trainingTime: new Date(),
-          dataStart: samples.asOf[recent[0]!]!,
-          dataEnd: samples.asOf[samples.asOf.length - 1]!,
-          metadata: { ...metadata, fine_tuned_from: current.version_id } as unknown as Record<string, unknown>,
-          blob: await model.toBlob(),
-        },
-        { makeCurrent: true },
-      );
-      await this.registry.prune(symbol, settings.max_versions);
+      const blob = await model.toBlob();
       const reason = `incremental fine-tune of ${current.version_id} on the last ${take} windows: made current without the holdout gate`;
-      const run = await this.log.recordRun({
-        version_id: version.version_id,
-        symbol,
-        training_type: 'incremental',
-        trigger_type: request.trigger,
-        data_start: version.data_start,
-        data_end: version.data_end,
-        params_json: { ...meta.params, epochs: settings.incremental_epochs, batch_size: settings.batch_size, seed: settings.seed, fine_tuned_from: current.version_id },
-        metrics_json: { history: result.history, backend: currentBackend()?.name },
-        validation_deployed: true,
-        validation_reason: reason,
-        holdout_metrics_json: null,
-        duration_seconds: (Date.now() - startedAt) / 1000,
+      // The version made current and its run record commit together: never a current model without its run.
+      const { version, run } = await this.store.transaction(async (manager) => {
+        const version = await this.registry.save(
+          {
+            symbol,
+            trainingType: 'incremental',
+            trainingTime: new Date(),
+            dataStart: samples.asOf[recent[0]!]!,
+            dataEnd: samples.asOf[samples.asOf.length - 1]!,
+            metadata: { ...metadata, fine_tuned_from: current.version_id } as unknown as Record<string, unknown>,
+            blob,
+          },
+          { makeCurrent: true, manager },
+        );
+        const run = await this.log.recordRun(
+          {
+            version_id: version.version_id,
+            symbol,
+            training_type: 'incremental',
+            trigger_type: request.trigger,
+            data_start: version.data_start,
+            data_end: version.data_end,
+            params_json: { ...meta.params, epochs: settings.incremental_epochs, batch_size: settings.batch_size, seed: settings.seed, fine_tuned_from: current.version_id },
+            metrics_json: { history: result.history, backend: currentBackend()?.name },
+            validation_deployed: true,
+            validation_reason: reason,
+            holdout_metrics_json: null,
+            duration_seconds: (Date.now() - startedAt) / 1000,
+          },
+          manager,
+        );
+        return { version, run };
       });
+      await this.registry.prune(symbol, settings.max_versions);
       return { run, versionId: version.version_id, deployed: true, reason };
     } finally {
       model.dispose();

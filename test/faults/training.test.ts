@@ -1,0 +1,81 @@
+/**
+ * A training killed with SIGKILL between making its version current and recording its run: the database must hold
+ * both or neither, never a current model without its run row. The child (test/support/train-process.ts) kills itself
+ * as the run record begins; the databases are a SQLite file and a MariaDB/MySQL scratch database.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig, Store, Trainer, type TrainingMode } from '../../plugin/index.js';
+import { createScratchMysqlDatabase, mysqlUrl } from '../support/databases.js';
+import { spxBars } from '../support/spx.js';
+import { TINY_TRAINING } from '../support/tiny-training.js';
+
+const sharedDatabases = [
+  {
+    name: 'sqlite',
+    create: async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'lstm-training-faults-'));
+      return { url: `sqlite:${path.join(dir, 'training.sqlite')}`, drop: () => rm(dir, { recursive: true, force: true }) };
+    },
+  },
+  ...(mysqlUrl ? [{ name: 'mysql', create: () => createScratchMysqlDatabase() }] : []),
+];
+
+/** Runs the training child to its end; resolves with the signal that ended it and what it printed. */
+function trainAndDie(url: string, symbol: string, mode: TrainingMode): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '../support/train-process.ts'), url, symbol, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ signal, code, stdout, stderr })));
+}
+
+describe.each(sharedDatabases)('kill -9: a training killed between deploying and recording its run on $name', (db) => {
+  let url: string;
+  let drop: () => Promise<void>;
+  let store: Store;
+  beforeAll(async () => {
+    ({ url, drop } = await db.create());
+    store = await Store.open({ url });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await drop?.();
+  });
+
+  const { feature_names, training } = resolveConfig({ training: TINY_TRAINING });
+  const train = async (symbol: string, mode: TrainingMode) =>
+    new Trainer(store).train({ symbol, bars: (await spxBars()).slice(-900).map((b) => ({ ...b, symbol })), mode, trigger: 'manual', featureNames: feature_names, settings: training });
+  /** The symbol's current version and the versions its run rows name. */
+  const state = async (symbol: string) => ({
+    current: (await store.repos.currentVersion.findOneBy({ symbol }))?.version_id ?? null,
+    runs: (await store.repos.trainingRun.find({ where: { symbol }, order: { id: 'ASC' } })).map((r) => r.version_id),
+  });
+
+  it('a first model: no current version without its run row; the next training deploys and records normally', async () => {
+    const killed = await trainAndDie(url, 'KFIRST', 'fast');
+    expect(killed.stdout, killed.stderr).toContain('deployed; killing myself before the run record');
+    expect(killed.signal).toBe('SIGKILL');
+    const after = await state('KFIRST');
+    // Both or neither: a current version is one with a run row.
+    expect(after.runs).toEqual(after.current ? [after.current] : []);
+
+    const next = await train('KFIRST', 'fast');
+    expect(next.deployed).toBe(true);
+    expect(await state('KFIRST')).toEqual({ current: next.versionId, runs: [...after.runs, next.versionId] });
+  });
+
+  it('an incremental fine-tune: the current version is the one before with its run, or the new one with its run', async () => {
+    const first = await train('KINCR', 'fast');
+    const killed = await trainAndDie(url, 'KINCR', 'incremental');
+    expect(killed.stdout, killed.stderr).toContain('deployed; killing myself before the run record');
+    expect(killed.signal).toBe('SIGKILL');
+    const after = await state('KINCR');
+    expect(after.current === first.versionId ? after.runs : after.runs.slice(0, 1)).toEqual([first.versionId]);
+    expect(after.runs.at(-1)).toBe(after.current);
+  });
+});
