@@ -44,11 +44,14 @@ function normaliseFlags(query: Record<string, unknown>, schema: InputSchema): Re
   );
 }
 
+const shallowCopy = (value: unknown) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...value } : value);
+
 /** A function that returns the validated input (defaults filled in) or throws InputError. */
 export function compileInput<T>(schema: InputSchema, from: 'query' | 'body'): (raw: unknown) => T {
   const validate = (from === 'query' ? fromQuery : fromBody).compile(schema);
   return (raw) => {
-    const input = from === 'query' ? normaliseFlags(raw as Record<string, unknown>, schema) : structuredClone(raw ?? {});
+    // A shallow copy, for the defaults ajv fills in: a deep clone would recurse as deep as a hostile body nests.
+    const input = from === 'query' ? normaliseFlags(raw as Record<string, unknown>, schema) : shallowCopy(raw ?? {});
     if (!validate(input)) throw new InputError((validate.errors ?? []).map(describe).join('; '));
     return input as T;
   };

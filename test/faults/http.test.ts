@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPlugin, type LstmSignalsPlugin, type Logger, type Route } from '../../plugin/index.js';
+import { apiRoute } from '../../plugin/api/route.js';
+import { inputOf, SYMBOL } from '../../plugin/api/schemas.js';
 import { CsvBarSource } from '../../adapters/bars/csv.js';
 import { StandaloneHost } from '../../adapters/standalone/host.js';
 import { startHttpServer, type HttpServerOptions, type RunningHttpServer } from '../../adapters/standalone/http-server.js';
@@ -105,6 +107,25 @@ describe('hostile HTTP: request targets that are not URLs', () => {
         ]);
       }
       expect(await (await fetch(`${server.url}/read`)).json()).toEqual({ read: true });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('hostile HTTP: a body nested deeper than any input', () => {
+  it('is refused as invalid input (400 naming the field), not a server error', async () => {
+    const errors: string[] = [];
+    const route = apiRoute<{ symbol: string }>({ method: 'POST', path: '/deep', access: 'public', input: inputOf({ symbol: SYMBOL }, ['symbol']), handler: async ({ symbol }) => ({ symbol }) });
+    const server = await startHttpServer({ host: { routes: [route], logger: { ...quiet, error: (message) => void errors.push(message) } }, adminToken: TOKEN });
+    try {
+      // Under the 1 MiB limit: 400 000 nested arrays where a string belongs.
+      const depth = 400_000;
+      for (const body of [`{"symbol":${'['.repeat(depth)}${']'.repeat(depth)}}`, `{"symbol":"SPX","extra":${'{"a":'.repeat(depth / 4)}1${'}'.repeat(depth / 4)}}`]) {
+        const response = await fetch(`${server.url}/api/lstm/deep`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        expect([response.status, ((await response.json()) as { error: string }).error]).toEqual([400, body.includes('extra') ? 'extra: is not a known field' : 'symbol: must be string']);
+      }
+      expect(errors).toEqual([]);
     } finally {
       await server.close();
     }
