@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createPlugin, type LstmSignalsPlugin, type Logger, type Route } from '../../plugin/index.js';
+import { createPlugin, type LstmSignalsPlugin, type Logger, type PluginConfigInput, type Route } from '../../plugin/index.js';
 import { apiRoute } from '../../plugin/api/route.js';
 import { inputOf, SYMBOL } from '../../plugin/api/schemas.js';
 import { CsvBarSource } from '../../adapters/bars/csv.js';
@@ -13,7 +13,8 @@ import { StandaloneHost } from '../../adapters/standalone/host.js';
 import { startHttpServer, type HttpServerOptions, type RunningHttpServer } from '../../adapters/standalone/http-server.js';
 import { createScratchMysqlDatabase, describeMysql } from '../support/databases.js';
 import { SPX_CSV } from '../support/spx.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { startFreezableProxy } from '../support/freezable-proxy.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const TOKEN = 'faults-admin-token';
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -150,55 +151,91 @@ describe('hostile HTTP: a client that sends its request slowly', () => {
   });
 });
 
-describeMysql('database down: the API over a MariaDB that goes away and comes back', () => {
+/** The bundled S&P bars' last 30 sessions: enough to serve, quick to store. */
+function smallBarSource(): CsvBarSource {
   const work = mkdtempSync(path.join(tmpdir(), 'lstm-faults-http-'));
   const lines = readFileSync(SPX_CSV, 'utf8').trim().split('\n');
   writeFileSync(path.join(work, 'SPX.csv'), [lines[0], ...lines.slice(-30)].join('\n'));
+  return new CsvBarSource(work, { strict: true });
+}
+
+/**
+ * The plugin over a scratch MariaDB database reached through a proxy that `startProxy` puts in front of it,
+ * served by the standalone server; the errors its routes log are kept. Set up before the suite's tests, taken
+ * down after them.
+ */
+function servedThroughProxy<P extends { port: number }>(startProxy: (target: { host: string; port: number }) => Promise<P>, config: PluginConfigInput = {}) {
   const errors: Array<[string, Record<string, unknown> | undefined]> = [];
   const logger: Logger = { ...quiet, error: (message, fields) => void errors.push([message, fields]) };
-  let proxy: TcpProxy;
-  let plugin: LstmSignalsPlugin;
-  let server: RunningHttpServer;
-  let drop: () => Promise<void>;
-
+  const served = { errors } as { errors: typeof errors; proxy: P; plugin: LstmSignalsPlugin; server: RunningHttpServer; drop: () => Promise<void> };
   beforeAll(async () => {
     const scratch = await createScratchMysqlDatabase();
-    drop = scratch.drop;
+    served.drop = scratch.drop;
     const direct = new URL(scratch.url);
-    proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 3306) });
+    served.proxy = await startProxy({ host: direct.hostname, port: Number(direct.port || 3306) });
     const viaProxy = new URL(scratch.url);
     viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    plugin = createPlugin({ db_url: viaProxy.toString(), symbols: ['SPX'] });
-    const host = new StandaloneHost({ source: new CsvBarSource(work, { strict: true }), logger });
-    await plugin.activate(host);
-    server = await startHttpServer({ host, adminToken: TOKEN });
+    viaProxy.port = String(served.proxy.port);
+    served.plugin = createPlugin({ ...config, db_url: viaProxy.toString(), symbols: ['SPX'] });
+    const host = new StandaloneHost({ source: smallBarSource(), logger });
+    await served.plugin.activate(host);
+    served.server = await startHttpServer({ host, adminToken: TOKEN });
   });
+  return served;
+}
 
-  afterAll(async () => {
-    await server?.close();
-    await proxy?.open().catch(() => {});
-    await plugin?.deactivate();
-    await drop?.();
-  });
+/** A GET with a bounded wait: a route that hangs fails the test instead of stalling it. */
+async function boundedGet(server: RunningHttpServer, route: string) {
+  const response = await fetch(`${server.url}/api/lstm${route}`, { signal: AbortSignal.timeout(30_000) });
+  return { status: response.status, requestId: response.headers.get('x-request-id'), text: await response.text() };
+}
 
-  /** A bounded wait: a route that hangs fails the test instead of stalling it. */
-  async function get(route: string) {
-    const response = await fetch(`${server.url}/api/lstm${route}`, { signal: AbortSignal.timeout(30_000) });
-    return { status: response.status, requestId: response.headers.get('x-request-id'), text: await response.text() };
+/** Every route answers 503 with only the short reason and the id, and the log holds the detail under that id. */
+async function expectUnavailable(served: { server: RunningHttpServer; errors: Array<[string, Record<string, unknown> | undefined]> }, routes: string[]) {
+  for (const route of routes) {
+    const answer = await boundedGet(served.server, route);
+    expect([route, answer.status, JSON.parse(answer.text)]).toEqual([route, 503, { error: 'database unavailable', request_id: answer.requestId }]);
+    expect(served.errors.filter(([, fields]) => fields?.request_id === answer.requestId)).toEqual([[expect.stringContaining(`GET /api/lstm${route} failed (request ${answer.requestId}): `), expect.anything()]]);
   }
+}
+
+const ROUTES_THAT_READ = ['/bars', '/signals', '/monitoring', '/versions', '/training-runs'];
+
+describeMysql('database down: the API over a MariaDB that goes away and comes back', () => {
+  const served = servedThroughProxy(startTcpProxy);
+  afterAll(async () => {
+    await served.server?.close();
+    await served.proxy?.open().catch(() => {});
+    await served.plugin?.deactivate();
+    await served.drop?.();
+  });
 
   it('answers 503 "database unavailable" with the request id, says nothing of the server, and serves again once it is back', async () => {
-    expect((await get('/bars')).status).toBe(200);
-    await proxy.close();
-    for (const route of ['/bars', '/signals', '/monitoring', '/versions', '/training-runs']) {
-      const answer = await get(route);
-      expect([route, answer.status, JSON.parse(answer.text)]).toEqual([route, 503, { error: 'database unavailable', request_id: answer.requestId }]);
-      // The log has the detail, under the same id.
-      expect(errors.filter(([, fields]) => fields?.request_id === answer.requestId)).toEqual([[expect.stringContaining(`GET /api/lstm${route} failed (request ${answer.requestId}): `), expect.anything()]]);
-    }
-    expect(errors.map(([message]) => message).join('\n')).toMatch(/ECONNREFUSED|PROTOCOL_CONNECTION_LOST|ECONNRESET|connection/i);
-    await proxy.open();
-    await expect.poll(async () => (await get('/bars')).status, { timeout: 60_000, interval: 250 }).toBe(200);
+    expect((await boundedGet(served.server, '/bars')).status).toBe(200);
+    await served.proxy.close();
+    await expectUnavailable(served, ROUTES_THAT_READ);
+    expect(served.errors.map(([message]) => message).join('\n')).toMatch(/ECONNREFUSED|PROTOCOL_CONNECTION_LOST|ECONNRESET/);
+    await served.proxy.open();
+    await expect.poll(async () => (await boundedGet(served.server, '/bars')).status, { timeout: 60_000, interval: 250 }).toBe(200);
+  });
+});
+
+describeMysql('database frozen: the API over a MariaDB that stops answering and resumes', () => {
+  // Short timeouts, so the test waits seconds; the defaults are 10 s to connect and 30 s of silence.
+  const served = servedThroughProxy(startFreezableProxy, { db_timeouts: { connect_ms: 1_000, query_ms: 1_000 } });
+  afterAll(async () => {
+    await served.server?.close();
+    served.proxy?.thaw();
+    await served.plugin?.deactivate();
+    await served.proxy?.close();
+    await served.drop?.();
+  });
+
+  it('answers 503 "database unavailable" once the database timeouts pass, instead of hanging, and serves again once it answers', async () => {
+    expect((await boundedGet(served.server, '/bars')).status).toBe(200);
+    served.proxy.freeze();
+    await expectUnavailable(served, ROUTES_THAT_READ);
+    served.proxy.thaw();
+    await expect.poll(async () => (await boundedGet(served.server, '/bars')).status, { timeout: 60_000, interval: 250 }).toBe(200);
   });
 });
