@@ -10,7 +10,7 @@ import { buildEntities, type Entities } from './entities.js';
 import { asUnavailable } from './errors.js';
 import { withMigrationLock } from './migration-lock.js';
 import { watchSilentConnections } from './mysql-timeouts.js';
-import { assertSqliteFile } from './sqlite-file.js';
+import { prepareSqliteFile } from './sqlite-file.js';
 import { MYSQL_COLLATION, type Dialect } from './dialect.js';
 
 export interface StoreOptions {
@@ -105,7 +105,7 @@ export class Store {
 
   static async open(options: StoreOptions = {}): Promise<Store> {
     const target = parseDatabaseUrl(options.url);
-    if (target.dialect === 'sqlite' && target.file !== ':memory:') assertSqliteFile(target.file);
+    if (target.dialect === 'sqlite' && target.file !== ':memory:') prepareSqliteFile(target.file);
     const entities = buildEntities(target.dialect);
     const timeouts = { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts };
     const dataSource = await initialized(target, () => dataSourceFor(target, entities, timeouts));
