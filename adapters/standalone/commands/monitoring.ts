@@ -56,6 +56,7 @@ export function registerMonitoringCommands(program: Command): void {
   withDatabase(
     program
       .command('alerts')
+      .summary('the active alerts of every stored symbol; --fire stores them and posts them to the webhook')
       .description('the active alerts of every stored symbol; --fire stores them, posts them to the webhook and re-sends pending ones that are due (exit 1 when one is left undelivered)')
       .option('--fire', 'store and deliver'),
   ).action(async (options: DatabaseOptions & { fire?: boolean }) => {
