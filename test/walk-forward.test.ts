@@ -7,7 +7,7 @@ import { CsvBarSource } from '../adapters/bars/csv.js';
 import { runWalkForward } from '../adapters/standalone/walk-forward.js';
 import { SPX_CSV } from './support/spx.js';
 import { TINY_TRAINING } from './support/tiny-training.js';
-import { createScratchMysqlDatabase, mysqlUrl } from './support/databases.js';
+import { sharedDatabases } from './support/shared-databases.js';
 import { startWebhook } from './support/webhook.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -124,10 +124,7 @@ describe('no look-ahead', () => {
   });
 });
 
-describe.each([
-  { name: 'sqlite', create: async () => ({ url: `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'lstm-wf-alerts-')), 'wf.sqlite')}`, drop: async () => {} }) },
-  ...(mysqlUrl ? [{ name: 'mysql', create: () => createScratchMysqlDatabase() }] : []),
-])('a backtest never reaches the live webhook ($name)', (db) => {
+describe.each(sharedDatabases)('a backtest never reaches the live webhook ($name)', (db) => {
   it('with LSTM_ALERT_WEBHOOK set: nothing is sent, alerts are stored with simulated dates, and the cool-down counts simulated days', async () => {
     const hook = await startWebhook([200]);
     const { url, drop } = await db.create();

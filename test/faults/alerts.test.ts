@@ -15,20 +15,8 @@ import { AlertService, type AlertDeliverySettings } from '../../plugin/monitorin
 import type { AlertRow } from '../../plugin/store/entities.js';
 import { Store } from '../../plugin/store/store.js';
 import { runCli } from '../support/cli.js';
-import { createScratchMysqlDatabase, mysqlUrl } from '../support/databases.js';
+import { sharedDatabases, useSharedDatabase } from '../support/shared-databases.js';
 import { closedPort, startWebhook, until } from '../support/webhook.js';
-
-/** Databases a second process can open too. */
-const sharedDatabases = [
-  {
-    name: 'sqlite',
-    create: async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'lstm-alert-faults-'));
-      return { url: `sqlite:${path.join(dir, 'alerts.sqlite')}`, drop: () => rm(dir, { recursive: true, force: true }) };
-    },
-  },
-  ...(mysqlUrl ? [{ name: 'mysql', create: () => createScratchMysqlDatabase() }] : []),
-];
 
 const quiet = () => {};
 const logger: Logger = { debug: quiet, info: quiet, warn: quiet, error: quiet };
@@ -44,17 +32,9 @@ const alertFor = (symbol: string): AlertCandidate => ({
 });
 
 describe.each(sharedDatabases)('webhook down: alerts wait for it on $name', (db) => {
-  let url: string;
-  let drop: () => Promise<void>;
+  const database = useSharedDatabase(db);
   let store: Store;
-  beforeAll(async () => {
-    ({ url, drop } = await db.create());
-    store = await Store.open({ url });
-  });
-  afterAll(async () => {
-    await store?.close();
-    await drop?.();
-  });
+  beforeAll(() => void (store = database.store()));
   const stored = (id: number) => store.repos.alert.findOneByOrFail({ id });
 
   it('refused for longer than one delivery retries: pending with its next attempt time, then delivered exactly once when it is back', async () => {
@@ -169,19 +149,16 @@ function startAlertProcess(url: string, webhook: string): Promise<{ id: number; 
 }
 
 describe.each(sharedDatabases)('kill -9: a process killed while retrying on $name', (db) => {
-  let url: string;
-  let drop: () => Promise<void>;
-  beforeAll(async () => ({ url, drop } = await db.create()));
-  afterAll(async () => drop?.());
+  const database = useSharedDatabase(db);
 
   it('leaves its alert pending with the attempts it made; the next process delivers it once', async () => {
     const hook = await startWebhook([503]);
-    const child = await startAlertProcess(url, hook.url);
+    const child = await startAlertProcess(database.url(), hook.url);
     await until(() => hook.received.length >= 3, 60_000, 'three refused attempts');
     await child.kill();
     const attemptsSeen = hook.received.length;
 
-    const store = await Store.open({ url });
+    const store = await Store.open({ url: database.url() });
     try {
       const left = await store.repos.alert.findOneByOrFail({ id: child.id });
       expect(left.delivery_status).toBe('pending');
@@ -204,14 +181,11 @@ describe.each(sharedDatabases)('kill -9: a process killed while retrying on $nam
 });
 
 describe.each(sharedDatabases)('concurrent start: two processes re-send the same pending alerts on $name', (db) => {
-  let url: string;
-  let drop: () => Promise<void>;
-  beforeAll(async () => ({ url, drop } = await db.create()));
-  afterAll(async () => drop?.());
+  const database = useSharedDatabase(db);
 
   it('each alert reaches the webhook once', async () => {
     const hook = await startWebhook([200]);
-    const [one, two] = [await Store.open({ url }), await Store.open({ url })];
+    const [one, two] = [await Store.open({ url: database.url() }), await Store.open({ url: database.url() })];
     try {
       // Left pending by a process that stopped: due now.
       const rows: AlertRow[] = [];

@@ -4,25 +4,12 @@
  * as the run record begins; the databases are a SQLite file and a MariaDB/MySQL scratch database.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig, Store, Trainer, type TrainingMode } from '../../plugin/index.js';
-import { createScratchMysqlDatabase, mysqlUrl } from '../support/databases.js';
+import { sharedDatabases, useSharedDatabase } from '../support/shared-databases.js';
 import { spxBars } from '../support/spx.js';
 import { TINY_TRAINING } from '../support/tiny-training.js';
-
-const sharedDatabases = [
-  {
-    name: 'sqlite',
-    create: async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'lstm-training-faults-'));
-      return { url: `sqlite:${path.join(dir, 'training.sqlite')}`, drop: () => rm(dir, { recursive: true, force: true }) };
-    },
-  },
-  ...(mysqlUrl ? [{ name: 'mysql', create: () => createScratchMysqlDatabase() }] : []),
-];
 
 /** Runs the training child to its end; resolves with the signal that ended it and what it printed. */
 function trainAndDie(url: string, symbol: string, mode: TrainingMode): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string; stderr: string }> {
@@ -35,17 +22,9 @@ function trainAndDie(url: string, symbol: string, mode: TrainingMode): Promise<{
 }
 
 describe.each(sharedDatabases)('kill -9: a training killed between deploying and recording its run on $name', (db) => {
-  let url: string;
-  let drop: () => Promise<void>;
+  const database = useSharedDatabase(db);
   let store: Store;
-  beforeAll(async () => {
-    ({ url, drop } = await db.create());
-    store = await Store.open({ url });
-  });
-  afterAll(async () => {
-    await store?.close();
-    await drop?.();
-  });
+  beforeAll(() => void (store = database.store()));
 
   const { feature_names, training } = resolveConfig({ training: TINY_TRAINING });
   const train = async (symbol: string, mode: TrainingMode) =>
@@ -57,7 +36,7 @@ describe.each(sharedDatabases)('kill -9: a training killed between deploying and
   });
 
   it('a first model: no current version without its run row; the next training deploys and records normally', async () => {
-    const killed = await trainAndDie(url, 'KFIRST', 'fast');
+    const killed = await trainAndDie(database.url(), 'KFIRST', 'fast');
     expect(killed.stdout, killed.stderr).toContain('deployed; killing myself before the run record');
     expect(killed.signal).toBe('SIGKILL');
     const after = await state('KFIRST');
@@ -71,7 +50,7 @@ describe.each(sharedDatabases)('kill -9: a training killed between deploying and
 
   it('an incremental fine-tune: the current version is the one before with its run, or the new one with its run', async () => {
     const first = await train('KINCR', 'fast');
-    const killed = await trainAndDie(url, 'KINCR', 'incremental');
+    const killed = await trainAndDie(database.url(), 'KINCR', 'incremental');
     expect(killed.stdout, killed.stderr).toContain('deployed; killing myself before the run record');
     expect(killed.signal).toBe('SIGKILL');
     const after = await state('KINCR');
