@@ -11,6 +11,7 @@ import {
   checkHealth,
   createPlugin,
   resolveConfig,
+  Store,
   type LstmSignalsPlugin,
   type Logger,
   type PluginConfigInput,
@@ -18,8 +19,10 @@ import {
 } from '../plugin/index.js';
 import { CsvBarSource } from '../adapters/bars/csv.js';
 import { StandaloneHost } from '../adapters/standalone/host.js';
+import { runCli } from './support/cli.js';
 import { testDatabases } from './support/databases.js';
 import { SPX_CSV } from './support/spx.js';
+import { TINY_TRAINING } from './support/tiny-training.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -31,6 +34,16 @@ function dataFolder(): string {
   writeFileSync(path.join(dir, 'AAA.csv'), [lines[0], ...lines.slice(-1000)].join('\n'));
   writeFileSync(path.join(dir, 'BROKEN.csv'), 'date,open,high,low,volume\n2020-01-02,1,2,0.5,100\n');
   return dir;
+}
+
+/** Flips one byte of the symbol's current model in the database (its checksum stays): returns the version. */
+async function corruptCurrentModelBytes(store: Store, symbol: string): Promise<string> {
+  const versionId = (await store.repos.currentVersion.findOneByOrFail({ symbol })).version_id;
+  const { model_blob } = (await store.repos.modelVersion.findOne({ where: { version_id: versionId }, select: { version_id: true, model_blob: true } }))!;
+  const flipped = Buffer.from(model_blob!);
+  flipped[flipped.length >> 1]! ^= 0xff;
+  await store.repos.modelVersion.update({ version_id: versionId }, { model_blob: flipped });
+  return versionId;
 }
 
 describe.each(testDatabases)('the weekly run on $name', (db) => {
@@ -203,11 +216,7 @@ describe.each(testDatabases)('the weekly run on $name', (db) => {
 
   it('a current model whose stored bytes fail their checksum: degraded with the reason, an alert, and a new version trained', async () => {
     const store = plugin.store!;
-    const corrupted = (await store.repos.currentVersion.findOneByOrFail({ symbol: 'SPX' })).version_id;
-    const { model_blob } = (await store.repos.modelVersion.findOne({ where: { version_id: corrupted }, select: { version_id: true, model_blob: true } }))!;
-    const flipped = Buffer.from(model_blob!);
-    flipped[flipped.length >> 1]! ^= 0xff;
-    await store.repos.modelVersion.update({ version_id: corrupted }, { model_blob: flipped });
+    const corrupted = await corruptCurrentModelBytes(store, 'SPX');
 
     // Trained 11:00 the same day: fresh, so only the corruption can make it retrain.
     const run = await plugin.runWeeklyAnalysis({ now: new Date('2020-04-19T11:00:00Z'), symbols: ['SPX', 'AAA'] });
@@ -234,5 +243,29 @@ describe.each(testDatabases)('the weekly run on $name', (db) => {
     const health = await checkHealth(store, resolveConfig(input), { now: new Date('2020-04-19T11:00:00Z') });
     expect(health.problems).toEqual([`last weekly run 2020-04-19T11:00:00.000Z was degraded: ${run.degraded[0]!.reason}`]);
     expect(readFileSync(run.files_generated.log_file, 'utf8')).toMatch(/weekly run 20200419_110000 degraded: 2 signal\(s\), 0 failure\(s\), 1 corrupted model\(s\)/);
+  });
+});
+
+describe('the weekly command with a corrupted current model', () => {
+  it('says degraded with the reason and exits 1; the model is retrained', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'lstm-weekly-cli-'));
+    writeFileSync(path.join(cwd, 'config.json'), JSON.stringify({ training: TINY_TRAINING, weekly: { lookback_sessions: 700 } }));
+    const weekly = () => runCli(['weekly', '--db', 'sqlite:weekly.sqlite', '--config', 'config.json'], { cwd });
+    const first = await weekly();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('status success: 1 signal(s), 0 failure(s)');
+
+    const store = await Store.open({ url: `sqlite:${path.join(cwd, 'weekly.sqlite')}` });
+    const corrupted = await corruptCurrentModelBytes(store, 'SPX');
+    await store.close();
+    const second = await weekly();
+    expect(second.code).toBe(1);
+    expect(second.stdout).toContain('status degraded: 1 signal(s), 0 failure(s)');
+    expect(second.stderr).toContain(`SPX: current model version ${corrupted} is corrupted: checksum`);
+    const status = JSON.parse(readFileSync(path.join(cwd, 'weekly_trading_signals', 'lstm_status.json'), 'utf8'));
+    expect(status).toMatchObject({ status: 'degraded', degraded: [{ symbol: 'SPX', version_id: corrupted }] });
+    const after = await Store.open({ url: `sqlite:${path.join(cwd, 'weekly.sqlite')}` });
+    expect((await after.repos.currentVersion.findOneByOrFail({ symbol: 'SPX' })).version_id).not.toBe(corrupted);
+    await after.close();
   });
 });

@@ -64,6 +64,7 @@ export function registerWeeklyCommand(program: Command): void {
         if (result.signals.length === 0) console.log('no signal: the signals JSON and the Excel report are not written');
         for (const [what, file] of Object.entries(result.files_generated)) if (file) console.log(`${what.padEnd(11)} ${file}`);
       }
-      if (result.failures.length > 0) process.exitCode = 1;
+      // A corrupted current model (degraded) is a failure to report too, even though a retraining or a fallback answered.
+      if (result.failures.length > 0 || result.status === 'degraded') process.exitCode = 1;
     });
 }
