@@ -43,7 +43,7 @@ async function work({ databaseUrl, config, request }: WorkerRequest): Promise<vo
   let result: WorkerMessage;
   try {
     // The parent has migrated the database already.
-    const store = await Store.open({ url: databaseUrl, migrate: false });
+    const store = await Store.open({ url: databaseUrl, migrate: false, timeouts: config.db_timeouts });
     try {
       const { summary } = await trainJob(store, config, request, { onProgress: (progress) => void send({ type: 'progress', progress }), logger });
       result = { type: 'completed', summary };
