@@ -81,10 +81,10 @@ export function webhookBody(row: AlertRow): WebhookBody {
   };
 }
 
-export const ALERT_EXPIRED = 'alert_expired';
+const ALERT_EXPIRED = 'alert_expired';
 
 /** The alert that says `row` was never delivered. */
-export function expiryAlert(row: AlertRow, maxAgeHours: number): AlertCandidate {
+function expiryAlert(row: AlertRow, maxAgeHours: number): AlertCandidate {
   const what = `alert ${row.id} (${row.alert_type}${row.symbol ? `, ${row.symbol}` : ''})`;
   return {
     alert_type: ALERT_EXPIRED,
