@@ -121,19 +121,28 @@ function checkRow(symbol: string, row: RawBarRow, today: string | undefined): { 
 const at = (line: number | undefined) => (line === undefined ? '' : `, line ${line}`);
 
 /**
- * Validates one symbol's rows in source order. Rows that are fine on their own must also continue the
- * accepted series: a date already accepted is a duplicate (the first is kept), an earlier one is out of order.
- * Default mode drops the bad rows; strict mode accepts nothing once any problem is found.
+ * Validates one symbol's rows in source order, one row at a time, so a source can stream a file through it and
+ * keep only the accepted bars. Rows that are fine on their own must also continue the accepted series: a date
+ * already accepted is a duplicate (the first is kept), an earlier one is out of order. Default mode drops the bad
+ * rows; strict mode accepts nothing once any problem is found.
  */
-export function validateBars(symbol: string, rows: readonly RawBarRow[], options: BarValidationOptions): BarValidationResult {
-  const bars: DailyBar[] = [];
-  const problems: BarProblem[] = [];
-  const acceptedLine = new Map<string, number | undefined>();
+export class BarSeriesValidator {
+  private readonly bars: DailyBar[] = [];
+  private readonly problems: BarProblem[] = [];
+  private readonly acceptedLine = new Map<string, number | undefined>();
+  private rows = 0;
 
-  for (const row of rows) {
-    const { bar, problems: rowProblems } = checkRow(symbol, row, options.today);
+  constructor(
+    private readonly symbol: string,
+    private readonly options: BarValidationOptions,
+  ) {}
+
+  add(row: RawBarRow): void {
+    this.rows++;
+    const { symbol, bars, problems, acceptedLine } = this;
+    const { bar, problems: rowProblems } = checkRow(symbol, row, this.options.today);
     problems.push(...rowProblems);
-    if (!bar) continue;
+    if (!bar) return;
     const previous = bars[bars.length - 1];
     const misplaced = acceptedLine.has(bar.date)
       ? `duplicate date ${bar.date}: kept the first (${bar.date}${at(acceptedLine.get(bar.date))})`
@@ -142,14 +151,23 @@ export function validateBars(symbol: string, rows: readonly RawBarRow[], options
         : undefined;
     if (misplaced) {
       problems.push(problemAt(symbol, row, 'date', misplaced));
-      continue;
+      return;
     }
     bars.push(bar);
     acceptedLine.set(bar.date, row.line);
   }
 
-  const rejected = options.strict && problems.length > 0;
-  return { symbol, rows: rows.length, bars: rejected ? [] : bars, problems, rejected };
+  result(): BarValidationResult {
+    const rejected = this.options.strict && this.problems.length > 0;
+    return { symbol: this.symbol, rows: this.rows, bars: rejected ? [] : this.bars, problems: this.problems, rejected };
+  }
+}
+
+/** {@link BarSeriesValidator} over rows a caller already holds. */
+export function validateBars(symbol: string, rows: readonly RawBarRow[], options: BarValidationOptions): BarValidationResult {
+  const validator = new BarSeriesValidator(symbol, options);
+  for (const row of rows) validator.add(row);
+  return validator.result();
 }
 
 /** One line per problem, e.g. `SPX 2001-09-11 close: close 1200 outside [low 1210, high 1250] (line 432)`. */

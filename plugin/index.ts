@@ -16,7 +16,7 @@ export {
 } from './events.js';
 export type * from './host.js';
 export type { DailyBar, BarProblem, BarField } from './bar.js';
-export { validateBars, formatBarProblem, type RawBarRow, type BarValidationResult } from './bar-validation.js';
+export { validateBars, BarSeriesValidator, formatBarProblem, type RawBarRow, type BarValidationResult } from './bar-validation.js';
 export { TradingCalendar, isSessionDate } from './calendar.js';
 export { DEFAULT_DATABASE_TIMEOUTS, Store, type DatabaseTimeouts, type StoreOptions } from './store/store.js';
 export { DatabaseUnavailableError, MigrationLockTimeoutError, NotADatabaseFileError } from './store/errors.js';

@@ -5,9 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CsvRecordReader } from '../adapters/bars/csv-records.js';
 import { CsvBarSource } from '../adapters/bars/csv.js';
 import { MysqlStockDailySource } from '../adapters/bars/mysql-stock-daily.js';
 import { checkBars, formatBarsCheck, registerBarsCommands } from '../adapters/standalone/commands/bars.js';
+import { StandaloneHost } from '../adapters/standalone/host.js';
+import { runCli } from './support/cli.js';
 import { createScratchMysqlDatabase, describeMysql } from './support/databases.js';
 
 const SPX_CSV = fileURLToPath(new URL('../data/SPX.csv', import.meta.url));
@@ -131,6 +134,101 @@ describe('CsvBarSource', () => {
     ]);
     await expect(source.load('IBM')).rejects.toThrow(`${folder}: no CSV for symbol "IBM"`);
     expect(await new CsvBarSource(folder, { strict: false, symbol: 'MSFT' }).symbols()).toEqual(['MSFT']);
+  });
+});
+
+describe('CsvBarSource with a symbol column', () => {
+  // Rows interleaved by date; AAA's close of 2020-01-03 (line 4) lies outside its range.
+  const interleaved =
+    'date,Symbol,open,high,low,close,volume\n' +
+    '2020-01-02,AAA,1,1,1,1,10\n' +
+    '2020-01-02,BBB,2,2,2,2,20\n' +
+    '2020-01-03,AAA,1,1,1,9,10\n' +
+    '2020-01-03,BBB,2,2,2,2,20\n' +
+    '2020-01-06,AAA,1,1,1,1,10\n';
+  const aaa = (date: string) => ({ symbol: 'AAA', date, open: 1, high: 1, low: 1, close: 1, volume: 10 });
+  const bbb = (date: string) => ({ symbol: 'BBB', date, open: 2, high: 2, low: 2, close: 2, volume: 20 });
+  const problem = { symbol: 'AAA', date: '2020-01-03', field: 'close', message: 'close 9 outside [low 1, high 1]', line: 4 };
+
+  it('serves each symbol of the column, rows interleaved, with the line of each row', async () => {
+    const source = new CsvBarSource(await write('multi/universe.csv', interleaved), { strict: false });
+    expect(await source.symbols()).toEqual(['AAA', 'BBB']);
+    const a = await source.load('AAA');
+    expect([a.rows, a.bars, a.problems]).toEqual([3, [aaa('2020-01-02'), aaa('2020-01-06')], [problem]]);
+    expect((await source.load('BBB')).bars).toEqual([bbb('2020-01-02'), bbb('2020-01-03')]);
+  });
+
+  it('serves the same from rows grouped by symbol with CRLF line ends; the symbol option picks one', async () => {
+    const lines = interleaved.trimEnd().split('\n');
+    const grouped = [lines[0], lines[1], lines[3], lines[5], lines[2], lines[4]].join('\r\n');
+    const file = await write('multi/grouped.csv', grouped);
+    const a = await new CsvBarSource(file, { strict: false }).load('AAA');
+    // Grouped, AAA's bad row is on line 3.
+    expect([a.bars, a.problems]).toEqual([[aaa('2020-01-02'), aaa('2020-01-06')], [{ ...problem, line: 3 }]]);
+    const onlyB = new CsvBarSource(file, { strict: false, symbol: 'BBB' });
+    expect(await onlyB.symbols()).toEqual(['BBB']);
+    expect((await onlyB.load('BBB')).bars).toEqual([bbb('2020-01-02'), bbb('2020-01-03')]);
+  });
+
+  it('refuses a row without a symbol, naming the file and the line', async () => {
+    const file = await write('multi/nosymbol.csv', `${interleaved}2020-01-07, ,1,1,1,1,10\n`);
+    await expect(new CsvBarSource(file, { strict: false }).symbols()).rejects.toThrow(
+      `${file}: line 7: no symbol (every row of a file with a symbol column needs one)`,
+    );
+  });
+
+  it('is stored symbol by symbol by lstm-signals ingest', async () => {
+    const file = await write('multi/ingest.csv', interleaved);
+    const result = await runCli(['ingest', '--data', file, '--db', `sqlite:${join(dir, 'multi/ingest.sqlite')}`], { cwd: dir });
+    expect(result.stdout.split('\n').filter((line) => line.includes(': stored'))).toEqual([
+      'AAA: stored 2 new, 0 revised, 0 unchanged',
+      'BBB: stored 2 new, 0 revised, 0 unchanged',
+    ]);
+  });
+});
+
+describe('CsvRecordReader', () => {
+  // Line 1: a quoted header; 2: a doubled quote, CRLF; 3: blank; 4-5: a quoted CRLF; 6: a bare quote, ends with CR; 7: no line end.
+  const text = '"a","b"\n1,"say ""hi"""\r\n\r\n2,"two\r\nlines"\n3,x"y\r4,5';
+  const expected = [
+    { line: 1, start: 0, fields: ['a', 'b'] },
+    { line: 2, start: 8, fields: ['1', 'say "hi"'] },
+    { line: 4, start: 26, fields: ['2', 'two\nlines'] },
+    { line: 6, start: 41, fields: ['3', 'x"y'] },
+    { line: 7, start: 47, fields: ['4', '5'] },
+  ];
+  const readAll = (chunkBytes: number) => {
+    const bytes = Buffer.from(text);
+    const reader = new CsvRecordReader('T.csv');
+    const records = [];
+    for (let i = 0; i < bytes.length; i += chunkBytes) records.push(...reader.push(bytes.subarray(i, i + chunkBytes)));
+    return [...records, ...reader.end()];
+  };
+
+  it('gives every record with its first line and byte offset, however the bytes are cut into chunks', () => {
+    for (const chunkBytes of [1, 2, 3, 5, 64]) expect(readAll(chunkBytes)).toEqual(expected);
+  });
+
+  it('names the line an unterminated quote opened on', () => {
+    const reader = new CsvRecordReader('T.csv');
+    reader.push(Buffer.from('a,b\n1,"open\n2,3\n'));
+    expect(() => reader.end()).toThrow('T.csv: unterminated quoted field starting on line 2');
+  });
+});
+
+describe('StandaloneHost and its bar source', () => {
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+  it('without a clock reads a symbol from the source each time it is asked; with one it keeps the bars it replays', async () => {
+    const header = 'date,open,high,low,close,volume\n';
+    const file = await write('host/H.csv', `${header}2020-01-02,1,1,1,1,10\n`);
+    const live = new StandaloneHost({ source: new CsvBarSource(file, { strict: false }), logger: quiet });
+    const replay = new StandaloneHost({ source: new CsvBarSource(file, { strict: false }), logger: quiet, now: '2020-01-06' });
+    expect((await live.bars.history('H', {})).length).toBe(1);
+    expect((await replay.bars.history('H', {})).length).toBe(1);
+    await writeFile(file, `${header}2020-01-02,1,1,1,1,10\n2020-01-03,1,1,1,1,10\n`);
+    expect((await live.bars.history('H', {})).length).toBe(2);
+    expect((await replay.bars.history('H', {})).length).toBe(1);
   });
 });
 

@@ -69,6 +69,10 @@ export class StandaloneHost implements Host {
     this.bus.emit('host:session-closed', nextSession ? { session, nextSession } : { session });
   }
 
+  /**
+   * A symbol's bars from the source. Kept in memory only once a clock is set, where sessions are replayed from them;
+   * without one each symbol is read when asked for, so a large source never sits in memory whole.
+   */
   private allBars(symbol: string): Promise<DailyBar[]> {
     let bars = this.loaded.get(symbol);
     if (!bars) {
@@ -78,7 +82,7 @@ export class StandaloneHost implements Host {
         if (result.problems.length > 0) this.logger.warn(`${symbol}: the source dropped ${result.rows - result.bars.length} invalid row(s)`);
         return result.bars;
       });
-      this.loaded.set(symbol, bars);
+      if (this.session !== undefined) this.loaded.set(symbol, bars);
     }
     return bars;
   }

@@ -46,7 +46,11 @@ export class BarStore {
     const result: BarIngestResult = { inserted: 0, revised: 0, unchanged: 0, revisions: [] };
     if (bars.length === 0) return result;
     const bySymbol = new Map<string, DailyBar[]>();
-    for (const bar of bars) bySymbol.set(bar.symbol, [...(bySymbol.get(bar.symbol) ?? []), bar]);
+    for (const bar of bars) {
+      const list = bySymbol.get(bar.symbol);
+      if (list) list.push(bar);
+      else bySymbol.set(bar.symbol, [bar]);
+    }
 
     await this.store.transaction(async (manager) => {
       const repo = manager.getRepository(this.store.entities.bar);
