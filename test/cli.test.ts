@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrations } from '../migrations/index.js';
 import { runCli } from './support/cli.js';
 import { testDatabases } from './support/databases.js';
 
@@ -242,19 +243,19 @@ describe.each(testDatabases)('migrate on $name', (db) => {
   afterAll(async () => drop());
 
   it('applies, reports, reverts and re-applies the schema', async () => {
-    const names = ['InitialSchema1763700000000', 'RuntimeTables1763800000000', 'Backtests1763900000000', 'LiveSkill1764000000000'];
-    const both = (state: string) => names.map((name) => `${state}  ${name}\n`).join('');
-    expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(both('pending'));
-    expect((await runCli(['migrate', '--db', url], { cwd })).stdout).toBe(both('applied'));
+    // Every migration, oldest first: the list grows with the schema.
+    const names = migrations.map((migration) => new migration().name);
+    expect(names.slice(0, 4)).toEqual(['InitialSchema1763700000000', 'RuntimeTables1763800000000', 'Backtests1763900000000', 'LiveSkill1764000000000']);
+    const status = (applied: number) => names.map((name, i) => `${i < applied ? 'applied' : 'pending'}  ${name}\n`).join('');
+    expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(status(0));
+    expect((await runCli(['migrate', '--db', url], { cwd })).stdout).toBe(names.map((name) => `applied  ${name}\n`).join(''));
     expect((await runCli(['migrate'], { cwd, env: { LSTM_DB_URL: url } })).stdout).toMatch(/^schema up to date on /);
-    expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(both('applied'));
-    expect((await runCli(['migrate', '--revert', '--db', url], { cwd })).stdout).toMatch(/^reverted LiveSkill1764000000000 on /);
-    expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(
-      'applied  InitialSchema1763700000000\napplied  RuntimeTables1763800000000\napplied  Backtests1763900000000\npending  LiveSkill1764000000000\n',
-    );
+    expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(status(names.length));
+    expect((await runCli(['migrate', '--revert', '--db', url], { cwd })).stdout).toMatch(new RegExp(`^reverted ${names.at(-1)} on `));
+    expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(status(names.length - 1));
     expect((await runCli(['migrate', '--revert', '--all', '--db', url], { cwd })).stdout).toMatch(
-      /^reverted Backtests1763900000000 on .*\nreverted RuntimeTables1763800000000 on .*\nreverted InitialSchema1763700000000 on /,
+      new RegExp(`^${names.slice(0, -1).reverse().map((name) => `reverted ${name} on .*`).join('\\n')}`),
     );
-    expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(both('pending'));
+    expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(status(0));
   });
 });
