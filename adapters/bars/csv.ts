@@ -193,8 +193,11 @@ export class CsvBarSource implements BarSource {
     const file = this.path;
     return withFile(file, async (window, size) => {
       const header = await readHeader(window, file, size);
+      // One symbol: its columns are checked when it is loaded, so a bad file fails that symbol, not the listing.
+      if (!header?.fields.some((name) => name.trim().toLowerCase() === SYMBOL_COLUMN)) {
+        return new Map([[this.options.symbol ?? basename(file).replace(CSV_EXTENSION, ''), { file }]]);
+      }
       const columns = columnsOf(file, header);
-      if (columns.symbol === undefined) return new Map([[this.options.symbol ?? basename(file).replace(CSV_EXTENSION, ''), { file }]]);
       const runs = await indexSymbols(window, file, size, columns, header!.start);
       return new Map([...runs].map(([symbol, ranges]): [string, SymbolRows] => [symbol, { file, runs: { columns, ranges } }]));
     });

@@ -18,6 +18,8 @@ import type { Host } from '../../plugin/host.js';
 import { createPlugin } from '../../plugin/plugin.js';
 import { Predictor } from '../../plugin/signals/predictor.js';
 import { BarStore } from '../../plugin/store/bar-store.js';
+import { Store } from '../../plugin/store/store.js';
+import { runCli } from '../support/cli.js';
 import { testDatabases, useTestStore } from '../support/databases.js';
 
 const bar = (symbol: string, date: string, close: number, volume = 1000): DailyBar => ({
@@ -250,5 +252,42 @@ describe('bad bars: split-like jumps', () => {
         { symbol: 'LIVE', date: '2024-01-03', field: 'volume', stored: 1100, incoming: 11000 },
       ]);
     });
+  });
+});
+
+describe('corrupt file: unterminated quote', () => {
+  it('stops the ingest with the line the quote opened on, and leaves the stored bars as they were', async () => {
+    const db = `sqlite:${join(dir, 'corrupt.sqlite')}`;
+    const good = join(dir, 'good.csv');
+    await writeFile(good, 'date,symbol,open,high,low,close,volume\n2020-01-02,AAA,1,1,1,1,10\n2020-01-02,BBB,2,2,2,2,20\n');
+    expect((await runCli(['ingest', '--data', good, '--db', db], { cwd: dir })).code).toBe(0);
+    // BBB's row of 2020-01-03 (line 4) opens a quote that never closes: the rest of the file is one field.
+    const corrupt = join(dir, 'corrupt.csv');
+    await writeFile(corrupt, 'date,symbol,open,high,low,close,volume\n2020-01-03,AAA,1,1,1,1,10\n2020-01-03,BBB,"2,2,2,2,20\n2020-01-06,AAA,1,1,1,1,10\n');
+    const result = await runCli(['ingest', '--data', corrupt, '--db', db], { cwd: dir });
+    // 2: an error stopped the work (README, exit codes).
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${corrupt}: unterminated quoted field starting on line 3`);
+    const store = await Store.open({ url: db });
+    try {
+      const bars = new BarStore(store);
+      expect([(await bars.load('AAA')).map((b) => b.date), (await bars.load('BBB')).map((b) => b.date)]).toEqual([['2020-01-02'], ['2020-01-02']]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('corrupt file: cut off mid-row', () => {
+  it('reports the cut row with its line and field, and keeps the rows before it', async () => {
+    const file = join(dir, 'CUT.csv');
+    await writeFile(file, 'date,open,high,low,close,volume\n2020-01-02,1,1,1,1,10\n2020-01-03,1,1,1,1,10\n2020-01-06,1,1');
+    const result = await new CsvBarSource(file, { strict: false }).load('CUT');
+    expect(result.bars.map((b) => b.date)).toEqual(['2020-01-02', '2020-01-03']);
+    expect(result.problems.map(formatBarProblem)).toEqual([
+      'CUT 2020-01-06 low: low is missing (line 4)',
+      'CUT 2020-01-06 close: close is missing (line 4)',
+      'CUT 2020-01-06 volume: volume is missing (line 4)',
+    ]);
   });
 });
