@@ -9,7 +9,7 @@ import { describeTarget, parseDatabaseUrl, type DatabaseTarget } from './databas
 import { buildEntities, type Entities } from './entities.js';
 import { asUnavailable } from './errors.js';
 import { withMigrationLock } from './migration-lock.js';
-import { watchSilentConnections } from './mysql-timeouts.js';
+import { boundAcquire, watchSilentConnections } from './mysql-timeouts.js';
 import { prepareSqliteFile } from './sqlite-file.js';
 import { MYSQL_COLLATION, type Dialect } from './dialect.js';
 
@@ -25,11 +25,12 @@ export interface StoreOptions {
 /** Field meanings: manifest.json, `contributes.configuration.properties.db_timeouts`. */
 export interface DatabaseTimeouts {
   connect_ms: number;
+  acquire_ms: number;
   query_ms: number;
   migration_lock_ms: number;
 }
 
-export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connect_ms: 10_000, query_ms: 30_000, migration_lock_ms: 120_000 };
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connect_ms: 10_000, acquire_ms: 10_000, query_ms: 30_000, migration_lock_ms: 120_000 };
 
 type RowOf<E> = E extends EntitySchema<infer T> ? T : never;
 export type Repositories = { [K in keyof Entities]: Repository<RowOf<Entities[K]>> };
@@ -109,7 +110,10 @@ export class Store {
     const entities = buildEntities(target.dialect);
     const timeouts = { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts };
     const dataSource = await initialized(target, () => dataSourceFor(target, entities, timeouts));
-    if (target.dialect === 'mysql') watchSilentConnections(dataSource, describeTarget(target), timeouts.query_ms);
+    if (target.dialect === 'mysql') {
+      watchSilentConnections(dataSource, describeTarget(target), timeouts.query_ms);
+      boundAcquire(dataSource, describeTarget(target), timeouts.acquire_ms);
+    }
     const store = new Store(dataSource, target, entities, timeouts);
     if (options.migrate !== false) await store.migrate();
     return store;

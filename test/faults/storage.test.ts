@@ -10,10 +10,10 @@ import { BarStore } from '../../plugin/store/bar-store.js';
 import { parseDatabaseUrl } from '../../plugin/store/database-url.js';
 import { DatabaseUnavailableError, MigrationLockTimeoutError } from '../../plugin/store/errors.js';
 import { migrationLockName } from '../../plugin/store/migration-lock.js';
-import { Store } from '../../plugin/store/store.js';
+import { Store, type DatabaseTimeouts } from '../../plugin/store/store.js';
 import { checkHealth } from '../../plugin/weekly/health.js';
 import { createScratchMysqlDatabase, describeMysql, mysqlUrl } from '../support/databases.js';
-import { startFreezableProxy } from '../support/freezable-proxy.js';
+import { startFreezableProxy, type FreezableProxy } from '../support/freezable-proxy.js';
 import type { StoreProcessMessage } from '../support/store-process.js';
 
 /** better-sqlite3 ships no types: the calls the tests make. */
@@ -176,18 +176,32 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * A migrated scratch MariaDB database and a store opened on it through a freezable proxy; `test` runs with them,
+ * then everything is closed and dropped.
+ */
+async function withProxiedStore(timeouts: Partial<DatabaseTimeouts>, test: (store: Store, proxy: FreezableProxy, database: string) => Promise<void>): Promise<void> {
+  const { url, drop } = await createScratchMysqlDatabase();
+  const direct = new URL(url);
+  await (await Store.open({ url })).close();
+  const proxy = await startFreezableProxy({ host: direct.hostname, port: Number(direct.port || 3306) });
+  const proxied = new URL(url);
+  proxied.port = String(proxy.port);
+  const store = await Store.open({ url: proxied.toString(), migrate: false, timeouts });
+  try {
+    await test(store, proxy, decodeURIComponent(direct.pathname.slice(1)));
+  } finally {
+    proxy.thaw();
+    await store.close();
+    await proxy.close();
+    await drop();
+  }
+}
+
 describeMysql('database frozen: MariaDB stops answering behind a proxy', () => {
   it('a query fails within the timeouts with DatabaseUnavailableError naming the database, and the same store works once the server answers again', async () => {
-    const { url, drop } = await createScratchMysqlDatabase();
-    const direct = new URL(url);
-    await (await Store.open({ url })).close();
-    const proxy = await startFreezableProxy({ host: direct.hostname, port: Number(direct.port || 3306) });
-    const proxied = new URL(url);
-    proxied.port = String(proxy.port);
-    const database = decodeURIComponent(direct.pathname.slice(1));
     const timeouts = { connect_ms: 2_000, query_ms: 3_000 };
-    const store = await Store.open({ url: proxied.toString(), migrate: false, timeouts });
-    try {
+    await withProxiedStore(timeouts, async (store, proxy, database) => {
       await store.repos.bar.insert({ symbol: 'SPX', date: '2024-01-02', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 });
       proxy.freeze();
       // The pooled connection stops answering mid-query; then a connection the pool opens gets no handshake.
@@ -202,12 +216,7 @@ describeMysql('database frozen: MariaDB stops answering behind a proxy', () => {
       expect(await within(store.repos.bar.countBy({ symbol: 'SPX' }), 60_000)).toBe(1);
       await store.repos.bar.insert({ symbol: 'SPX', date: '2024-01-03', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 });
       expect(await store.repos.bar.countBy({ symbol: 'SPX' })).toBe(2);
-    } finally {
-      proxy.thaw();
-      await store.close();
-      await proxy.close();
-      await drop();
-    }
+    });
   });
 });
 
@@ -219,5 +228,24 @@ describeMysql('database down: nothing listens where the database should be', () 
     const refused = await within(Store.open({ url: `mysql://root@127.0.0.1:${port}/lstm_down`, migrate: false }).catch((error: unknown) => error), 60_000);
     expect(refused).toBeInstanceOf(DatabaseUnavailableError);
     expect(refused).toMatchObject({ code: 'ECONNREFUSED', message: expect.stringContaining(`the MySQL database "lstm_down" on 127.0.0.1:${port} is unavailable`) });
+  });
+});
+
+describeMysql('database frozen: every pooled connection is stuck', () => {
+  it('a caller waiting for a free connection gives up after acquire_ms with DatabaseUnavailableError', async () => {
+    const timeouts = { connect_ms: 20_000, query_ms: 20_000, acquire_ms: 1_000 };
+    await withProxiedStore(timeouts, async (store, proxy) => {
+      proxy.freeze();
+      // mysql2's pool holds ten connections: ten stuck queries take them all (until query_ms or connect_ms).
+      const stuck = Array.from({ length: 10 }, () => store.repos.bar.count().catch((error: unknown) => error));
+      const started = Date.now();
+      const waited = await within(store.repos.bar.count().catch((error: unknown) => error), 60_000);
+      expect(waited).toBeInstanceOf(DatabaseUnavailableError);
+      expect((waited as Error).message).toContain('no connection came free within 1 s (db_timeouts.acquire_ms)');
+      expect(Date.now() - started).toBeLessThan(timeouts.query_ms);
+      for (const outcome of await Promise.all(stuck)) expect(outcome).toBeInstanceOf(DatabaseUnavailableError);
+      proxy.thaw();
+      expect(await within(store.repos.bar.count(), 60_000)).toBe(0);
+    });
   });
 });
