@@ -115,7 +115,13 @@ export class Store {
       boundAcquire(dataSource, describeTarget(target), timeouts.acquire_ms);
     }
     const store = new Store(dataSource, target, entities, timeouts);
-    if (options.migrate !== false) await store.migrate();
+    try {
+      if (options.migrate !== false) await store.migrate();
+    } catch (error) {
+      // A store that failed to open holds no connection: nothing keeps the process alive or the database busy.
+      await store.close();
+      throw error;
+    }
     return store;
   }
 

@@ -90,6 +90,19 @@ async function holdMigrationLock(url: string): Promise<() => Promise<void>> {
   return () => connection.end();
 }
 
+/** How many connections the MySQL server has open to `database`. */
+async function connectionsTo(database: string): Promise<number> {
+  const { createConnection } = await import('mysql2/promise');
+  const base = new URL(mysqlUrl!);
+  const admin = await createConnection({ host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password) });
+  try {
+    const [rows] = await admin.query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ?', [database]);
+    return Number((rows as Array<{ n: number }>)[0]!.n);
+  } finally {
+    await admin.end();
+  }
+}
+
 describe.each(freshDatabases)('concurrent start: another process holds the migration lock of $name', ({ create }) => {
   it('waits only as long as configured, says which database and how long, and opens once the lock is free', async () => {
     const { url, drop } = await create();
@@ -102,6 +115,8 @@ describe.each(freshDatabases)('concurrent start: another process holds the migra
       expect((refused as Error).message).toContain(target.dialect === 'sqlite' ? target.file : `"${target.database}"`);
       expect((refused as Error).message).toContain('within 1 s');
       expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      // The refused store keeps no connection open: only the holder's is left.
+      if (target.dialect === 'mysql') expect(await connectionsTo(target.database)).toBe(1);
       await release();
       const store = await Store.open({ url, timeouts: { migration_lock_ms: 1_000 } });
       expect(await store.pendingMigrations()).toEqual([]);
