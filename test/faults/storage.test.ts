@@ -13,6 +13,7 @@ import { migrationLockName } from '../../plugin/store/migration-lock.js';
 import { Store, type DatabaseTimeouts } from '../../plugin/store/store.js';
 import { checkHealth } from '../../plugin/weekly/health.js';
 import { createScratchMysqlDatabase, describeMysql, mysqlUrl } from '../support/databases.js';
+import { sharedDatabases } from '../support/shared-databases.js';
 import { startFreezableProxy, type FreezableProxy } from '../support/freezable-proxy.js';
 import type { StoreProcessMessage } from '../support/store-process.js';
 
@@ -58,12 +59,7 @@ async function migrationCounts(url: string): Promise<Record<string, number>> {
   }
 }
 
-const freshDatabases = [
-  { name: 'a fresh SQLite file', create: async () => ({ url: `sqlite:${path.join(scratch, `race-${Date.now()}.sqlite`)}`, drop: async () => {} }) },
-  ...(mysqlUrl ? [{ name: 'a fresh MariaDB database', create: () => createScratchMysqlDatabase() }] : []),
-];
-
-describe.each(freshDatabases)('concurrent start: four processes migrate $name at once', ({ create }) => {
+describe.each(sharedDatabases)('concurrent start: four processes migrate a fresh $name database at once', ({ create }) => {
   it('all open the store, each migration is applied exactly once, none hangs', async () => {
     const { url, drop } = await create();
     try {
@@ -103,7 +99,7 @@ async function connectionsTo(database: string): Promise<number> {
   }
 }
 
-describe.each(freshDatabases)('concurrent start: another process holds the migration lock of $name', ({ create }) => {
+describe.each(sharedDatabases)('concurrent start: another process holds the migration lock of a fresh $name database', ({ create }) => {
   it('waits only as long as configured, says which database and how long, and opens once the lock is free', async () => {
     const { url, drop } = await create();
     try {
