@@ -20,8 +20,8 @@ import { registerWeeklyCommand } from './commands/weekly.js';
 const EXIT_CODES = `
 Exit codes:
   0  done
-  1  done, and the result reports a failure: a symbol failed, unhealthy, bars
-     rejected in --strict mode
+  1  done, and the result reports a failure: a symbol failed, a degraded
+     weekly run, unhealthy, bars rejected in --strict mode, alerts undelivered
   2  stopped: the command line is wrong (unknown command or option, a bad
      value, a missing file) or an error stopped the work`;
 
