@@ -1,25 +1,36 @@
 /**
- * A separate process that trains one symbol on the bundled S&P bars and is killed with SIGKILL at the moment the
- * trainer has deployed (the version current) and is about to record its run:
- * `node --import tsx train-process.ts DB_URL SYMBOL MODE`.
+ * A separate process that trains one symbol on the bundled S&P bars and is killed with SIGKILL at a chosen stage:
+ * `node --import tsx train-process.ts DB_URL SYMBOL MODE STAGE`, STAGE one of the trainer's progress stages
+ * (`cv`, `refit`, `incremental`, `holdout`: killed as that stage first reports) or `run-record` (killed once the
+ * trainer has deployed and is about to record its run).
  *
- * The fault is injected here only: the real TrainingLog.recordRun is wrapped so that the process kills itself as
- * the call begins. Nothing in the plugin knows about it.
+ * The fault is injected here only: through the progress callback any caller may pass, and by wrapping the real
+ * TrainingLog.recordRun so that the process kills itself as the call begins. Nothing in the plugin knows about it.
  */
-import { resolveConfig, Store, Trainer, TrainingLog, type TrainingMode } from '../../plugin/index.js';
+import { resolveConfig, Store, Trainer, TrainingLog, type TrainingMode, type TrainingProgress } from '../../plugin/index.js';
 import { spxBars } from './spx.js';
 import { TINY_TRAINING } from './tiny-training.js';
 
-const [url, symbol, mode] = process.argv.slice(2) as [string, string, TrainingMode];
+export type CrashStage = TrainingProgress['stage'] | 'run-record';
+
+const [url, symbol, mode, stage] = process.argv.slice(2) as [string, string, TrainingMode, CrashStage];
 const { feature_names, training } = resolveConfig({ training: TINY_TRAINING });
 const store = await Store.open({ url });
 const bars = (await spxBars()).slice(-900).map((bar) => ({ ...bar, symbol }));
 
-TrainingLog.prototype.recordRun = function killedBeforeTheRunRecord() {
-  console.log('deployed; killing myself before the run record');
+function die(where: string): never {
+  console.log(`killing myself ${where}`);
   process.kill(process.pid, 'SIGKILL');
-  return new Promise(() => {});
-};
+  throw new Error('unreachable');
+}
 
-await new Trainer(store).train({ symbol, bars, mode, trigger: 'manual', featureNames: feature_names, settings: training });
+if (stage === 'run-record') {
+  TrainingLog.prototype.recordRun = function killedBeforeTheRunRecord() {
+    return die('deployed, before the run record');
+  };
+}
+const onProgress = (p: TrainingProgress) => {
+  if (p.stage === stage) die(`in stage ${stage}`);
+};
+await new Trainer(store).train({ symbol, bars, mode, trigger: 'manual', featureNames: feature_names, settings: training, onProgress });
 console.log('trained: the kill did not happen');
