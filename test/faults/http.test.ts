@@ -13,8 +13,7 @@ import { StandaloneHost } from '../../adapters/standalone/host.js';
 import { startHttpServer, type HttpServerOptions, type RunningHttpServer } from '../../adapters/standalone/http-server.js';
 import { createScratchMysqlDatabase, describeMysql } from '../support/databases.js';
 import { SPX_CSV } from '../support/spx.js';
-import { startFreezableProxy } from '../support/freezable-proxy.js';
-import { startTcpProxy } from '../support/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const TOKEN = 'faults-admin-token';
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -164,15 +163,15 @@ function smallBarSource(): CsvBarSource {
  * served by the standalone server; the errors its routes log are kept. Set up before the suite's tests, taken
  * down after them.
  */
-function servedThroughProxy<P extends { port: number }>(startProxy: (target: { host: string; port: number }) => Promise<P>, config: PluginConfigInput = {}) {
+function servedThroughProxy(config: PluginConfigInput = {}) {
   const errors: Array<[string, Record<string, unknown> | undefined]> = [];
   const logger: Logger = { ...quiet, error: (message, fields) => void errors.push([message, fields]) };
-  const served = { errors } as { errors: typeof errors; proxy: P; plugin: LstmSignalsPlugin; server: RunningHttpServer; drop: () => Promise<void> };
+  const served = { errors } as { errors: typeof errors; proxy: TcpProxy; plugin: LstmSignalsPlugin; server: RunningHttpServer; drop: () => Promise<void> };
   beforeAll(async () => {
     const scratch = await createScratchMysqlDatabase();
     served.drop = scratch.drop;
     const direct = new URL(scratch.url);
-    served.proxy = await startProxy({ host: direct.hostname, port: Number(direct.port || 3306) });
+    served.proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 3306) });
     const viaProxy = new URL(scratch.url);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(served.proxy.port);
@@ -202,7 +201,7 @@ async function expectUnavailable(served: { server: RunningHttpServer; errors: Ar
 const ROUTES_THAT_READ = ['/bars', '/signals', '/monitoring', '/versions', '/training-runs'];
 
 describeMysql('database down: the API over a MariaDB that goes away and comes back', () => {
-  const served = servedThroughProxy(startTcpProxy);
+  const served = servedThroughProxy();
   afterAll(async () => {
     await served.server?.close();
     await served.proxy?.open().catch(() => {});
@@ -222,7 +221,7 @@ describeMysql('database down: the API over a MariaDB that goes away and comes ba
 
 describeMysql('database frozen: the API over a MariaDB that stops answering and resumes', () => {
   // Short timeouts, so the test waits seconds; the defaults are 10 s to connect and 30 s of silence.
-  const served = servedThroughProxy(startFreezableProxy, { db_timeouts: { connect_ms: 1_000, query_ms: 1_000 } });
+  const served = servedThroughProxy({ db_timeouts: { connect_ms: 1_000, query_ms: 1_000 } });
   afterAll(async () => {
     await served.server?.close();
     served.proxy?.thaw();

@@ -14,7 +14,7 @@ import { Store, type DatabaseTimeouts } from '../../plugin/store/store.js';
 import { checkHealth } from '../../plugin/weekly/health.js';
 import { createScratchMysqlDatabase, describeMysql, mysqlUrl } from '../support/databases.js';
 import { sharedDatabases } from '../support/shared-databases.js';
-import { startFreezableProxy, type FreezableProxy } from '../support/freezable-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import type { StoreProcessMessage } from '../support/store-process.js';
 
 /** better-sqlite3 ships no types: the calls the tests make. */
@@ -188,14 +188,14 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * A migrated scratch MariaDB database and a store opened on it through a freezable proxy; `test` runs with them,
+ * A migrated scratch MariaDB database and a store opened on it through a proxy that can freeze; `test` runs with them,
  * then everything is closed and dropped.
  */
-async function withProxiedStore(timeouts: Partial<DatabaseTimeouts>, test: (store: Store, proxy: FreezableProxy, database: string) => Promise<void>): Promise<void> {
+async function withProxiedStore(timeouts: Partial<DatabaseTimeouts>, test: (store: Store, proxy: TcpProxy, database: string) => Promise<void>): Promise<void> {
   const { url, drop } = await createScratchMysqlDatabase();
   const direct = new URL(url);
   await (await Store.open({ url })).close();
-  const proxy = await startFreezableProxy({ host: direct.hostname, port: Number(direct.port || 3306) });
+  const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 3306) });
   const proxied = new URL(url);
   proxied.port = String(proxy.port);
   const store = await Store.open({ url: proxied.toString(), migrate: false, timeouts });
@@ -233,7 +233,7 @@ describeMysql('database frozen: MariaDB stops answering behind a proxy', () => {
 
 describeMysql('database down: nothing listens where the database should be', () => {
   it('opening the store fails at once with DatabaseUnavailableError naming the database', async () => {
-    const unused = await startFreezableProxy({ host: '127.0.0.1', port: 1 });
+    const unused = await startTcpProxy({ host: '127.0.0.1', port: 1 });
     const port = unused.port;
     await unused.close();
     const refused = await within(Store.open({ url: `mysql://root@127.0.0.1:${port}/lstm_down`, migrate: false }).catch((error: unknown) => error), 60_000);
