@@ -84,6 +84,8 @@ export interface PluginConfig {
   alerts: AlertsConfig;
   weekly: WeeklySettings;
   triggers: TriggerSettings;
+  /** Unfinished earlier sessions a session close processes first (see manifest.json). */
+  catch_up_sessions: number;
   prediction_set: string;
   /** Folder of the walk-forward backtests' databases (NAME.sqlite), which GET /api/lstm/backtests/:id reads. */
   backtests_dir: string;

@@ -199,6 +199,24 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
     }
   }
 
+  /**
+   * Fetches again from the host the bars since the symbol's last stored bar before `session`: a live bar lost while
+   * the database was unavailable (or a session this process never heard of) is stored before the session is
+   * processed. The host's clock bounds what it returns, so this never looks ahead.
+   */
+  async function resyncBars(host: Host, bars: BarStore, symbols: readonly string[], session: string): Promise<void> {
+    for (const symbol of symbols) {
+      try {
+        const from = await bars.lastDateBefore(symbol, session);
+        const report = await ingestBars(bars, symbol, await host.bars.history(symbol, { ...(from && { from }), to: session }), { ...barChecks(host), origin: 'history' });
+        if (report.inserted + report.revised + report.dropped > 0) emit(host, 'lstm:bars:ingested', report);
+      } catch (error) {
+        // The session's own run reports what is missing; one symbol's feed must not hold up the others.
+        host.logger.error(`lstm-signals: session ${session}: ${symbol}: could not fetch bars again: ${message(error)}`);
+      }
+    }
+  }
+
   const plugin: LstmSignalsPlugin = {
     manifest,
     config,
@@ -267,6 +285,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       };
       const onSessionClosed = ({ session, nextSession }: { session: string; nextSession?: string }) => {
         serialize(rt, `session ${session}`, async () => {
+          await resyncBars(host, bars, symbols, session);
           const report = await processSession(
             {
               store,

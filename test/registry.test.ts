@@ -61,7 +61,9 @@ describe.each(testDatabases)('model registry on $name', (db) => {
 
   it('detects a corrupted blob and never promotes it', async () => {
     const v = await saveVersion('CCC');
-    await testStore().repos.modelVersion.update({ version_id: v }, { model_blob: Buffer.concat([blobs.get(v)!.subarray(0, 2047), Buffer.from([0])]) });
+    // Cut to 2,048 bytes with the last one flipped: a changed byte, whatever it held.
+    const blob = blobs.get(v)!;
+    await testStore().repos.modelVersion.update({ version_id: v }, { model_blob: Buffer.concat([blob.subarray(0, 2047), Buffer.from([blob[2047]! ^ 0xff])]) });
     const failure = await registry.loadBlob(v).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ModelBlobError);
     expect(failure).toMatchObject({ reason: 'checksum_mismatch', versionId: v });

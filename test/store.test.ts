@@ -38,15 +38,18 @@ describe.each(testDatabases)('store on $name', (db) => {
     expect(await accuracyColumns()).toEqual(expect.arrayContaining(['baselines_json', 'levels_covered']));
     // Later migrations are reverted first; the suites of their features test them.
     while ((await testStore().executedMigrations()).at(-1) !== 'Utf8mb4Tables1764100000000') await testStore().revertLast();
+    // The tables of the first five migrations: SessionRuns added lstm_session_run.
+    const FIRST_FIVE_TABLES = ALL_TABLES.filter((t) => t !== 'lstm_session_run');
+    expect(await tablesIn(testStore())).toEqual(FIRST_FIVE_TABLES);
     expect(await testStore().revertLast()).toBe('Utf8mb4Tables1764100000000');
-    expect(await tablesIn(testStore())).toEqual(ALL_TABLES);
+    expect(await tablesIn(testStore())).toEqual(FIRST_FIVE_TABLES);
     expect(await testStore().revertLast()).toBe('LiveSkill1764000000000');
     expect(await accuracyColumns()).not.toContain('baselines_json');
     expect(await accuracyColumns()).not.toContain('levels_covered');
-    expect(await tablesIn(testStore())).toEqual(ALL_TABLES);
+    expect(await tablesIn(testStore())).toEqual(FIRST_FIVE_TABLES);
     expect(await testStore().revertLast()).toBe('Backtests1763900000000');
     expect(await testStore().revertLast()).toBe('RuntimeTables1763800000000');
-    expect(await tablesIn(testStore())).toEqual(ALL_TABLES.filter((t) => !['lstm_backtest', 'lstm_training_lock', 'lstm_training_job', 'lstm_performance_check', 'lstm_trigger_decision'].includes(t)));
+    expect(await tablesIn(testStore())).toEqual(FIRST_FIVE_TABLES.filter((t) => !['lstm_backtest', 'lstm_training_lock', 'lstm_training_job', 'lstm_performance_check', 'lstm_trigger_decision'].includes(t)));
     expect(await testStore().revertLast()).toBe('InitialSchema1763700000000');
     expect(await tablesIn(testStore())).toEqual([]);
     expect(await testStore().revertLast()).toBeUndefined();
@@ -241,6 +244,7 @@ describe.each(unicodeDatabases)('text beyond latin1 on $name', (db) => {
     const job = await repos.trainingJob.save({ symbol: 'SPX', training_type: 'full', trigger_type: 'manual', session: null, status: 'failed', error: t('job'), run_id: null, version_id: null, started_at: null, finished_at: null });
     const decision = await repos.triggerDecision.save({ symbol: 'SPX', session: '2024-03-28', trigger_type: null, training_type: null, reason: t('reason'), candidates_json: [UNICODE], job_id: null });
     await repos.backtest.insert({ name: t('bt'), symbols_json: [UNICODE], date_from: '2024-01-02', date_to: '2024-03-28', training_type: 'fast', sessions: 3, report_json: json });
+    const sessionRun = await repos.sessionRun.save({ prediction_set: t('set'), symbol: 'SPX', session: '2024-03-28', status: 'failed', attempts: 2, error: t('session'), updated_at: at });
 
     expect(await repos.modelVersion.findOneByOrFail({ version_id })).toMatchObject({ metadata_json: json });
     expect(await repos.trainingRun.findOneByOrFail({ id: run.id })).toMatchObject({ params_json: json, metrics_json: json, holdout_metrics_json: json, validation_reason: t('AUC 0.56 ≥ 0.5') });
@@ -252,6 +256,7 @@ describe.each(unicodeDatabases)('text beyond latin1 on $name', (db) => {
     expect(await repos.trainingJob.findOneByOrFail({ id: job.id })).toMatchObject({ error: t('job') });
     expect(await repos.triggerDecision.findOneByOrFail({ id: decision.id })).toMatchObject({ reason: t('reason'), candidates_json: [UNICODE] });
     expect(await repos.backtest.findOneByOrFail({ name: t('bt') })).toMatchObject({ symbols_json: [UNICODE], report_json: json });
+    expect(await repos.sessionRun.findOneByOrFail({ id: sessionRun.id })).toMatchObject({ prediction_set: t('set'), error: t('session'), attempts: 2, updated_at: at });
     // Emoji are told apart (a collation that folds them would find 😁 as 😀).
     expect(await repos.alert.countBy({ dedupe_key: t('key').replace('😀', '😁') })).toBe(0);
   });

@@ -1,5 +1,5 @@
 /** Validated daily bars kept by the plugin, so training and backfill read one point-in-time history. */
-import { Between, LessThanOrEqual, MoreThanOrEqual, type FindOperator } from 'typeorm';
+import { Between, LessThan, LessThanOrEqual, MoreThanOrEqual, type FindOperator } from 'typeorm';
 import type { DailyBar } from '../bar.js';
 import type { BarRow } from './entities.js';
 import type { Store } from './store.js';
@@ -85,6 +85,11 @@ export class BarStore {
   async load(symbol: string, range: { from?: string; to?: string } = {}): Promise<DailyBar[]> {
     const date = dateFilter(range);
     return this.store.repos.bar.find({ where: date ? { symbol, date } : { symbol }, order: { date: 'ASC' } });
+  }
+
+  /** The date of the symbol's last stored bar before `date`, if any. */
+  async lastDateBefore(symbol: string, date: string): Promise<string | undefined> {
+    return (await this.store.repos.bar.findOne({ where: { symbol, date: LessThan(date) }, order: { date: 'DESC' }, select: { date: true } }))?.date;
   }
 
   /** The stored date range of every symbol. */

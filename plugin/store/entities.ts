@@ -182,6 +182,23 @@ export interface TriggerDecisionRow {
   created_at: Date;
 }
 
+/**
+ * One followed symbol's processing of one closed session under a prediction set: `started` when it begins, `done`
+ * when prediction, backfill, trigger and alerts are all stored. A session that is not `done` (a crash, the database
+ * down) is processed again at a later session close.
+ */
+export interface SessionRunRow {
+  id: number;
+  prediction_set: string;
+  symbol: string;
+  session: string;
+  status: 'started' | 'done' | 'failed';
+  /** How many times processing began. */
+  attempts: number;
+  error: string | null;
+  updated_at: Date;
+}
+
 export interface BacktestRow {
   /** The backtest's name, which is also its prediction set. */
   name: string;
@@ -209,6 +226,7 @@ export const TABLES = {
   performanceCheck: 'lstm_performance_check',
   triggerDecision: 'lstm_trigger_decision',
   backtest: 'lstm_backtest',
+  sessionRun: 'lstm_session_run',
 } as const;
 
 const symbol = { type: 'varchar', length: 32 } as const;
@@ -491,8 +509,25 @@ export function buildEntities(dialect: Dialect) {
     },
   });
 
+  const sessionRun = new EntitySchema<SessionRunRow>({
+    name: 'SessionRun',
+    tableName: TABLES.sessionRun,
+    columns: {
+      id: { type: 'integer', primary: true, generated: 'increment' },
+      prediction_set: { type: 'varchar', length: 64 },
+      symbol,
+      session: sessionDate,
+      status: { type: 'varchar', length: 16 },
+      attempts: { type: 'integer' },
+      error: { type: types.text, nullable: true },
+      updated_at: datetime,
+    },
+    indices: [{ name: 'uq_session_run', unique: true, columns: ['prediction_set', 'symbol', 'session'] }],
+  });
+
   return {
     backtest,
+    sessionRun,
     bar,
     modelVersion,
     currentVersion,

@@ -21,6 +21,8 @@ export interface TriggerCheck extends TriggerDecision {
   decay: DecayResult;
   /** The stored decision (when run); null for a report-only check. */
   recorded: TriggerDecisionRow | null;
+  /** An earlier decision of this session that asked for a training never queued (its process stopped first). */
+  unqueued: TriggerDecisionRow | null;
 }
 
 export async function checkTriggers(
@@ -44,7 +46,8 @@ export async function checkTriggers(
     alreadyDecided: previous !== null,
     fullMode: config.triggers.full_mode,
   });
-  const check: TriggerCheck = { ...decision, symbol, session, decay, recorded: null };
+  const unqueued = previous?.trigger_type && previous.job_id === null ? previous : null;
+  const check: TriggerCheck = { ...decision, symbol, session, decay, recorded: null, unqueued };
   if (!options.record || previous) return check;
   try {
     check.recorded = await store.repos.triggerDecision.save({
