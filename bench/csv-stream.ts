@@ -1,9 +1,8 @@
 /**
  * Ingesting a large CSV through the compiled CLI, as a user would: a ~200 MB file of many symbols (a `symbol` column,
  * rows grouped by symbol, weekday sessions from 1990) → `lstm-signals ingest --data FILE --db sqlite:…`. Prints the
- * wall time and the process's peak RSS (target < 300 MiB: the file is streamed, one symbol in memory at a time) and
- * checks every row was stored; then the same with V8's old space capped at 128 MiB (NODE_OPTIONS), which shows how
- * much of the default figure is garbage V8 chose not to collect yet. --quick: a ~20 MB file.
+ * wall time and the process's peak RSS (target < 300 MiB: the file is streamed, one symbol in memory at a time, in a
+ * worker whose heap is capped) and checks every row was stored. --quick: a ~20 MB file.
  *
  *   npx tsx bench/csv-stream.ts [--quick]
  */
@@ -69,12 +68,12 @@ try {
   log(`wrote ${megabytes.toFixed(0)} MiB, ${symbols} symbols × ${dates.length} sessions`);
 
   /** One `lstm-signals ingest` of the file into a new database: wall time and peak RSS; every row must be stored. */
-  async function ingest(name: string, nodeOptions: string): Promise<BenchRow[]> {
+  async function ingest(name: string): Promise<BenchRow[]> {
     const rssFile = path.join(dir, `${name}.rss`);
     const begin = performance.now();
     const { stdout } = await run(process.execPath, ['--import', RSS_HOOK, CLI, 'ingest', '--data', file, '--db', `sqlite:${path.join(dir, `${name}.sqlite`)}`], {
       cwd: dir,
-      env: { ...process.env, LSTM_DB_URL: '', LSTM_BENCH_RSS_FILE: rssFile, NODE_OPTIONS: nodeOptions },
+      env: { ...process.env, LSTM_DB_URL: '', LSTM_BENCH_RSS_FILE: rssFile },
       maxBuffer: 64 * 2 ** 20,
     });
     const seconds = (performance.now() - begin) / 1000;
@@ -82,7 +81,7 @@ try {
     const stored = [...stdout.matchAll(/: stored (\d+) new/g)].reduce((sum, m) => sum + Number(m[1]), 0);
     if (stored !== rows) throw new Error(`${name}: stored ${stored} of ${rows} rows`);
     log(`${name}: ${seconds.toFixed(1)} s, peak RSS ${rssMiB.toFixed(0)} MiB, ${stored} rows stored`);
-    const detail = `\`${nodeOptions ? `NODE_OPTIONS=${nodeOptions} ` : ''}lstm-signals ingest\` of a ${megabytes.toFixed(0)} MiB CSV, ${symbols} symbols × ${dates.length} sessions (${rows} rows, all stored), SQLite`;
+    const detail = `\`lstm-signals ingest\` of a ${megabytes.toFixed(0)} MiB CSV, ${symbols} symbols × ${dates.length} sessions (${rows} rows, all stored), SQLite`;
     return [
       { metric: `${name}: wall time`, value: Number(seconds.toFixed(1)), unit: 's', detail },
       { metric: `${name}: peak RSS`, value: Number(rssMiB.toFixed(0)), unit: 'MiB', target: `< ${TARGET_MIB} MiB`, met: rssMiB < TARGET_MIB, detail },
@@ -93,7 +92,7 @@ try {
   printBench({
     bench: 'csv-stream',
     backend: 'wasm',
-    rows: [...(await ingest('ingest', '')), ...(await ingest('ingest, old space 128 MiB', '--max-old-space-size=128'))],
+    rows: await ingest('ingest'),
   });
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -18,7 +18,6 @@ import { mysqlUrl, describeMysql, createScratchMysqlDatabase } from '../support/
 import { sharedDatabases, useSharedDatabase } from '../support/shared-databases.js';
 import { SPX_CSV } from '../support/spx.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
-import { TINY_TRAINING } from '../support/tiny-training.js';
 
 const STAGES = ['prediction logged', 'accuracy backfilled', 'trigger decided', 'training queued', 'alerts raised'] as const;
 /** Five sessions before the killed one, so its close backfills the first of them. */
