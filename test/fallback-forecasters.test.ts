@@ -6,7 +6,9 @@ import type { DailyBar } from '../plugin/bar.js';
 import { bollingerBands, macdHistogram, rsi, sma, volatility } from '../plugin/features/indicators.js';
 import { ArimaForecaster } from '../plugin/forecasting/arima-forecaster.js';
 import { fitAutoArima } from '../plugin/forecasting/auto-arima.js';
+import { forecastWithFallback } from '../plugin/forecasting/fallback.js';
 import { ForecastUnavailable, type Forecast, type ForecastInput } from '../plugin/forecasting/forecast.js';
+import { DatabaseUnavailableError } from '../plugin/store/errors.js';
 import { normalCdf } from '../plugin/forecasting/normal-distribution.js';
 import { TechnicalForecaster, technicalScore } from '../plugin/forecasting/technical-forecaster.js';
 
@@ -243,5 +245,19 @@ describe('technicalScore', () => {
     // The score reads only the last FEATURE_HISTORY + 1 bars; the recursive indicators agree with the full history to ~1e-15.
     expect(technicalScore(series)).toBeCloseTo((p.rsi + p.macd + p.bollinger + p.trend) / 4, 12);
     expect(technicalScore(series)).toBeCloseTo(0.609267, 6);
+  });
+});
+
+describe('the fallback chain and an unavailable database', () => {
+  it('stops with DatabaseUnavailableError instead of falling back with the server named among the reasons', async () => {
+    const bars = (await spxBars()).filter((b) => b.date <= '2019-12-31');
+    const input = { symbol: 'SPX', bars, asOf: '2019-12-31' };
+    const unavailable = new DatabaseUnavailableError('mysql://db.internal:3306/lstm', 'connect ECONNREFUSED');
+    // The LSTM tier reads its model from the store; here the store is down.
+    const storeDown = { source: 'lstm' as const, forecast: async (): Promise<Forecast> => Promise.reject(unavailable) };
+    await expect(forecastWithFallback([storeDown, new TechnicalForecaster()], input)).rejects.toBe(unavailable);
+    // Any other failure of a tier still falls through, recorded.
+    const broken = { source: 'lstm' as const, forecast: async (): Promise<Forecast> => Promise.reject(new Error('a bug')) };
+    expect((await forecastWithFallback([broken, new TechnicalForecaster()], input)).fallbackReasons).toEqual([{ source: 'lstm', reason: 'a bug' }]);
   });
 });

@@ -1,4 +1,5 @@
 /** The fallback chain: the first forecaster that answers wins, and the forecast says why the others did not. */
+import { DatabaseUnavailableError } from '../store/errors.js';
 import { ForecastUnavailable, type Forecast, type ForecastInput, type Forecaster, type ForecastSource } from './forecast.js';
 
 /** No tier of the chain could answer; `reasons` lists each tier's reason in order. */
@@ -24,7 +25,10 @@ export async function forecastWithFallback(chain: readonly Forecaster[], input: 
       const forecast = await forecaster.forecast(input);
       return { ...forecast, fallbackReasons: reasons };
     } catch (error) {
-      // Any failure of one tier (including a bug in a model library) moves on to the next tier, recorded.
+      // An unavailable database is no tier's failure: the prediction cannot be logged either, and its message names
+      // the server, which a signal's reasons must not carry.
+      if (error instanceof DatabaseUnavailableError) throw error;
+      // Any other failure of one tier (including a bug in a model library) moves on to the next tier, recorded.
       const reason = error instanceof ForecastUnavailable ? error.reason : error instanceof Error ? error.message : String(error);
       reasons.push({ source: forecaster.source, reason });
     }
