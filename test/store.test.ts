@@ -77,7 +77,8 @@ describe.each(testDatabases)('store on $name', (db) => {
     });
     const version = await repos.modelVersion.findOneByOrFail({ version_id: 'SPX_20240328T211542_ab12' });
     expect(version.model_blob).toBeUndefined(); // never loaded unless asked for
-    expect(version).toMatchObject({ symbol: 'SPX', training_type: 'full', data_start: '2000-01-03', data_end: '2024-03-28', blob_bytes: 4096, metadata_json: metadata });
+    // Saved without a status, a version is a candidate: only its recorded holdout decision deploys it.
+    expect(version).toMatchObject({ symbol: 'SPX', training_type: 'full', data_start: '2000-01-03', data_end: '2024-03-28', blob_bytes: 4096, metadata_json: metadata, status: 'candidate' });
     expect(version.training_time.toISOString()).toBe('2024-03-28T21:15:42.123Z');
     expect(version.created_at).toBeInstanceOf(Date);
     const withBlob = await repos.modelVersion.findOneOrFail({

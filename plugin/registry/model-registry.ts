@@ -4,9 +4,10 @@
  * `manager` join the caller's instead, so a deploy and its run record are stored together or not at all.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { EntityManager, Repository } from 'typeorm';
+import { LessThan, MoreThan, type EntityManager, type Repository } from 'typeorm';
 import type { ModelVersionRow } from '../store/entities.js';
 import type { Store } from '../store/store.js';
+import { TrainingLog } from './training-log.js';
 
 export interface NewModelVersion {
   symbol: string;
@@ -30,6 +31,14 @@ export class ModelBlobError extends Error {
   }
 }
 
+/** A candidate asked to become current: its holdout decision was never recorded. The API answers 409. */
+export class CandidateVersionError extends Error {
+  constructor(readonly versionId: string) {
+    super(`model version ${versionId} is a candidate whose holdout decision was never recorded (its training did not finish): it cannot become current`);
+    this.name = 'CandidateVersionError';
+  }
+}
+
 export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 function compactTimestamp(at: Date): string {
@@ -46,7 +55,10 @@ export class ModelRegistry {
 
   constructor(private readonly store: Store) {}
 
-  /** Stores a version; it becomes current only with `makeCurrent` (incremental training), in the same transaction (the caller's with `manager`). */
+  /**
+   * Stores a version: a `candidate` until its holdout decision is recorded (`deploy`, or deleting it), or `deployed`
+   * and current at once with `makeCurrent` (incremental training), in the same transaction (the caller's with `manager`).
+   */
   async save(version: NewModelVersion, options: { makeCurrent?: boolean; manager?: EntityManager } = {}): Promise<ModelVersionRow> {
     const limit = await this.blobLimit();
     if (version.blob.length > limit) {
@@ -65,6 +77,7 @@ export class ModelRegistry {
       model_blob: version.blob,
       blob_bytes: version.blob.length,
       checksum: sha256(version.blob),
+      status: options.makeCurrent ? 'deployed' : 'candidate',
     };
     await this.within(options.manager, async (manager) => {
       await this.versions(manager).save(row);
@@ -119,17 +132,53 @@ export class ModelRegistry {
   }
 
   /**
-   * Makes a kept version current: the deploy step and the rollback. The blob is verified first, so a
-   * corrupted version can never become current. Returns the version that was current before.
+   * Makes a kept version current: the rollback. The blob is verified first, so a corrupted version can never become
+   * current, nor can a candidate, whose holdout never judged it. Returns the version that was current before.
    */
   async promote(symbol: string, versionId: string, manager?: EntityManager): Promise<string | undefined> {
     return this.within(manager, async (m) => {
       const { version } = await this.loadBlob(versionId, m);
       if (version.symbol !== symbol) throw new Error(`model version ${versionId} belongs to ${version.symbol}, not ${symbol}`);
+      if (version.status === 'candidate') throw new CandidateVersionError(versionId);
       const previous = await this.currentVersionId(symbol, m);
       await this.setCurrent(m, symbol, versionId);
       return previous;
     });
+  }
+
+  /** Records a candidate's holdout decision to deploy it: `deployed` and current, in the caller's transaction with its run row. */
+  async deploy(symbol: string, versionId: string, manager: EntityManager): Promise<string | undefined> {
+    await this.versions(manager).update({ version_id: versionId }, { status: 'deployed' });
+    return this.promote(symbol, versionId, manager);
+  }
+
+  /**
+   * Deletes the candidates of `symbol` that a training which died left behind — those saved more than `maxAgeMs` ago,
+   * or all of them when no training of the symbol holds its lock — each with a training failure row. A caller that
+   * holds the symbol's lock passes 0: no other training of the symbol can be running. Returns the deleted ids.
+   */
+  async discardAbandonedCandidates(symbol: string, maxAgeMs: number): Promise<string[]> {
+    const now = new Date();
+    const lock = await this.store.repos.trainingLock.findOneBy({ symbol, expires_at: MoreThan(now) });
+    const candidates = await this.versions().find({
+      where: { symbol, status: 'candidate', ...(lock && { training_time: LessThan(new Date(now.getTime() - maxAgeMs)) }) },
+      order: { training_time: 'ASC', version_id: 'ASC' },
+    });
+    const current = await this.currentVersionId(symbol);
+    const discarded: string[] = [];
+    // A version an older release saved and made current reads as a candidate (the column's default): it stays.
+    for (const candidate of candidates.filter((v) => v.version_id !== current)) {
+      const deleted = await this.store.transaction(async (manager) => {
+        // Only one of two processes discarding the same candidate deletes it, and only that one records the failure.
+        const { affected } = await this.versions(manager).delete({ version_id: candidate.version_id, status: 'candidate' });
+        if (affected !== 1) return false;
+        const error = `worker died during training: candidate ${candidate.version_id} never got its holdout decision`;
+        await new TrainingLog(this.store).recordFailure({ symbol, error, trainingType: candidate.training_type }, manager);
+        return true;
+      });
+      if (deleted) discarded.push(candidate.version_id);
+    }
+    return discarded;
   }
 
   /** Replaces a version's metadata (what its evaluation adds before it is deployed); the bytes and their checksum stay. */

@@ -14,9 +14,10 @@ export class TrainingLog {
     return (manager ? manager.getRepository(this.store.entities.trainingRun) : this.store.repos.trainingRun).save({ ...run });
   }
 
-  async recordFailure(failure: { symbol: string; error: unknown; trainingType?: string; triggerType?: string }): Promise<TrainingFailureRow> {
+  /** With `manager`, in the caller's transaction. */
+  async recordFailure(failure: { symbol: string; error: unknown; trainingType?: string; triggerType?: string }, manager?: EntityManager): Promise<TrainingFailureRow> {
     const message = failure.error instanceof Error ? failure.error.stack ?? failure.error.message : String(failure.error);
-    return this.store.repos.trainingFailure.save({
+    return (manager ? manager.getRepository(this.store.entities.trainingFailure) : this.store.repos.trainingFailure).save({
       symbol: failure.symbol,
       training_type: failure.trainingType ?? null,
       trigger_type: failure.triggerType ?? null,

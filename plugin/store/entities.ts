@@ -12,6 +12,13 @@ import { columnTypes, jsonTransformer, type Dialect } from './dialect.js';
 /** A stored bar is exactly a validated daily bar. */
 export type BarRow = DailyBar;
 
+/**
+ * `candidate` from its save until its training records the holdout decision (with the run row, in one transaction):
+ * then `deployed`. A refused candidate is deleted in that transaction; `rejected` marks versions stored before the
+ * status existed that were never deployed. A candidate left behind is a training that died: it never becomes current.
+ */
+export type ModelVersionStatus = 'candidate' | 'deployed' | 'rejected';
+
 export interface ModelVersionRow {
   version_id: string;
   symbol: string;
@@ -25,6 +32,7 @@ export interface ModelVersionRow {
   blob_bytes: number;
   /** SHA-256 of `model_blob`, hex. */
   checksum: string;
+  status: ModelVersionStatus;
   created_at: Date;
 }
 
@@ -269,6 +277,7 @@ export function buildEntities(dialect: Dialect) {
       model_blob: { type: types.blob, select: false },
       blob_bytes: { type: 'integer' },
       checksum: { type: 'varchar', length: 64 },
+      status: { type: 'varchar', length: 16, default: 'candidate' },
       created_at: createdAt,
     },
     indices: [{ name: 'idx_model_version_symbol', columns: ['symbol', 'training_time'] }],

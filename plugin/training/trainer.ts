@@ -6,6 +6,8 @@
  * - incremental: fine-tune the current model on the most recent windows and make it current, no gate.
  * Every attempt leaves an `lstm_training_run` row, every failure an `lstm_training_failure` row, and a
  * failure never touches the current model. Making a version current and recording its run are one transaction.
+ * A full or fast training's version is a `candidate` until then; one left by a training that died is discarded,
+ * with a failure row, when the symbol's next training starts.
  */
 import type { DailyBar } from '../bar.js';
 import type { TrainingParams, TrainingSettings } from '../config.js';
@@ -66,6 +68,11 @@ export interface TrainRequest {
   /** Coverage of the conformal levels measured on the holdout (`signals.level_coverage`, default 0.8). */
   levelCoverage?: number;
   onProgress?: (progress: TrainingProgress) => void;
+  /**
+   * Called just before the outcome is committed (deployed or not, with its run record); throwing stops the training
+   * there, unrecorded. A training worker uses it to stop once the queue process that runs its job is gone.
+   */
+  beforeCommit?: () => void;
 }
 
 export interface CvResult {
@@ -114,6 +121,9 @@ export class Trainer {
   async train(request: TrainRequest): Promise<TrainOutcome> {
     const startedAt = Date.now();
     try {
+      // Trainings of a symbol run one at a time (its lock), so every candidate already stored is a dead training's.
+      const abandoned = await this.registry.discardAbandonedCandidates(request.symbol, 0);
+      if (abandoned.length > 0) this.logger?.warn(`${request.symbol}: discarded ${abandoned.length} candidate(s) of a training that died`, { versions: abandoned });
       await initBackend({ logger: this.logger });
       const outcome = request.mode === 'incremental' ? await this.incremental(request, startedAt) : await this.fullOrFast(request, startedAt);
       this.logger?.info(`${request.symbol}: ${request.mode} training ${outcome.deployed ? 'deployed' : 'not deployed'} ${outcome.versionId}`, {
@@ -285,10 +295,11 @@ export class Trainer {
       duration_seconds: (Date.now() - startedAt) / 1000,
     };
     // The deploy (or the candidate's removal) and its run record commit together: never a current model without its run.
+    request.beforeCommit?.();
     const run = await this.store.transaction(async (manager) => {
       if (decision.deploy) {
         await this.registry.updateMetadata(version.version_id, { ...version.metadata_json, skill }, manager);
-        await this.registry.promote(symbol, version.version_id, manager);
+        await this.registry.deploy(symbol, version.version_id, manager);
       } else {
         await this.registry.delete(version.version_id, manager);
       }
@@ -339,6 +350,7 @@ export class Trainer {
       const blob = await model.toBlob();
       const reason = `incremental fine-tune of ${current.version_id} on the last ${take} windows: made current without the holdout gate`;
       // The version made current and its run record commit together: never a current model without its run.
+      request.beforeCommit?.();
       const { version, run } = await this.store.transaction(async (manager) => {
         const version = await this.registry.save(
           {

@@ -7,7 +7,10 @@
  * The fault is injected here only: through the progress callback any caller may pass, and by wrapping the real
  * TrainingLog.recordRun so that the process kills itself as the call begins. Nothing in the plugin knows about it.
  */
-import { resolveConfig, Store, Trainer, TrainingLog, type TrainingMode, type TrainingProgress } from '../../plugin/index.js';
+import { resolveConfig } from '../../plugin/config.js';
+import { TrainingLog } from '../../plugin/registry/training-log.js';
+import { Store } from '../../plugin/store/store.js';
+import { Trainer, type TrainingMode, type TrainingProgress } from '../../plugin/training/trainer.js';
 import { spxBars } from './spx.js';
 import { TINY_TRAINING } from './tiny-training.js';
 

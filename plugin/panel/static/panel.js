@@ -467,9 +467,11 @@ async function loadVersions() {
     { label: 'Data', value: (v) => `${v.data_start} → ${v.data_end}` },
     { label: 'Size', num: true, value: (v) => `${(v.blob_bytes / 1024).toFixed(0)} KiB` },
     { label: 'Checksum', value: (v) => el('code', { title: v.checksum }, v.checksum.slice(0, 12)) },
+    { label: 'Status', value: (v) => v.status },
     {
       label: '',
-      value: (v) => (v.current ? badge('● current', 'yes') : el('button', { type: 'button', 'data-rollback': v.version_id, onclick: () => act($('#versions-card'), () => rollback(v)) }, 'Roll back to this')),
+      // A candidate's holdout never judged it (its training did not finish): the registry refuses to make it current.
+      value: (v) => (v.current ? badge('● current', 'yes') : v.status === 'candidate' ? DASH : el('button', { type: 'button', 'data-rollback': v.version_id, onclick: () => act($('#versions-card'), () => rollback(v)) }, 'Roll back to this')),
     },
   ];
   show(
