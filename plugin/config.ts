@@ -67,6 +67,14 @@ export interface TriggerSettings {
   concurrency: number;
 }
 
+/** Field meanings and defaults: manifest.json, `contributes.configuration.properties.queue`. */
+export interface QueueSettings {
+  run_jobs: boolean;
+  lease_ms: number;
+  poll_ms: number;
+  max_attempts: number;
+}
+
 export interface PluginConfig {
   db_url?: string;
   db_timeouts: DatabaseTimeouts;
@@ -84,6 +92,7 @@ export interface PluginConfig {
   alerts: AlertsConfig;
   weekly: WeeklySettings;
   triggers: TriggerSettings;
+  queue: QueueSettings;
   /** Unfinished earlier sessions a session close processes first (see manifest.json). */
   catch_up_sessions: number;
   prediction_set: string;
@@ -93,7 +102,8 @@ export interface PluginConfig {
 }
 
 /** Configuration as callers write it: any key may be left out, nested ones too. */
-export type PluginConfigInput = Partial<Omit<PluginConfig, 'training' | 'weekly' | 'signals' | 'alerts' | 'triggers' | 'bars' | 'db_timeouts'>> & {
+export type PluginConfigInput = Partial<Omit<PluginConfig, 'training' | 'weekly' | 'signals' | 'alerts' | 'triggers' | 'bars' | 'db_timeouts' | 'queue'>> & {
+  queue?: Partial<QueueSettings>;
   db_timeouts?: Partial<DatabaseTimeouts>;
   bars?: Partial<BarRules>;
   training?: Partial<TrainingSettings>;

@@ -21,9 +21,7 @@ import type { AlertCandidate } from './monitoring/alert-rules.js';
 import { calibrationReport, type CalibrationReport } from './monitoring/calibration.js';
 import { checkDecay, type DecayResult } from './monitoring/decay.js';
 import { decaySettings, monitoringStatus, type MonitoringStatus } from './monitoring/status.js';
-import { InProcessTrainingQueue } from './queue/in-process-queue.js';
-import { TrainingLock } from './queue/training-lock.js';
-import { trainJob } from './queue/train-job.js';
+import { DatabaseTrainingQueue } from './queue/database-queue.js';
 import { type QueueState, type TrainingJobRequest, type TrainingQueueEvent, type TrainingSummary } from './queue/training-queue.js';
 import { ModelRegistry } from './registry/model-registry.js';
 import { TrainingLog } from './registry/training-log.js';
@@ -37,6 +35,7 @@ import type { AlertRow, ModelVersionRow, PredictionLogRow, TrainingJobRow, Train
 import { Store } from './store/store.js';
 import { skillReport, type SkillReport } from './skill/skill-report.js';
 import { plotData as buildPlotData, type PlotData } from './training/plot-data.js';
+import type { HoldoutMetrics } from './training/metrics.js';
 import type { TrainOutcome, TrainingMode, TrainingProgress } from './training/trainer.js';
 import { checkTriggers, type TriggerCheck } from './triggers/trigger-check.js';
 import { checkHealth, getLatestSignals, type LatestSignals, type SystemHealth } from './weekly/health.js';
@@ -115,7 +114,7 @@ interface Runtime {
   host: Host;
   store: Store;
   predictor: Predictor;
-  queue: InProcessTrainingQueue;
+  queue: DatabaseTrainingQueue;
   alerts: AlertService;
   /** Symbols followed, and those the feed failed to deliver at activation, with why. */
   followed: string[];
@@ -123,20 +122,21 @@ interface Runtime {
   disposers: Disposer[];
   /** Live bars and session closes are processed strictly in arrival order, one at a time. */
   work: Promise<void>;
-  /** The last progress of each recent job, for GET /api/lstm/jobs/:id. */
-  jobProgress: Map<number, TrainingProgress>;
 }
 
-/** A manual training holds its symbol's lock at most this long (a crashed process's lock then expires). */
-const MANUAL_LOCK_TTL_MS = 6 * 3_600_000;
-
-/** Jobs whose last progress is remembered; older ones are forgotten (their rows stay in the database). */
-const TRACKED_JOBS = 100;
-
-function rememberProgress(progress: Map<number, TrainingProgress>, jobId: number, latest: TrainingProgress): void {
-  progress.delete(jobId);
-  progress.set(jobId, latest);
-  if (progress.size > TRACKED_JOBS) progress.delete(progress.keys().next().value!);
+/** A finished job as the trainer's outcome: what its run row recorded. A failed job's error is thrown. */
+async function jobOutcome(store: Store, job: TrainingJobRow): Promise<TrainOutcome> {
+  if (job.status !== 'succeeded' || job.run_id === null || job.version_id === null) throw new Error(job.error ?? `training job ${job.id} ${job.status}`);
+  const run = await store.repos.trainingRun.findOneByOrFail({ id: job.run_id });
+  const importance = run.metrics_json?.importance as TrainOutcome['importance'];
+  return {
+    run,
+    versionId: job.version_id,
+    deployed: Boolean(run.validation_deployed),
+    reason: run.validation_reason ?? '',
+    ...(run.holdout_metrics_json && { holdout: run.holdout_metrics_json as unknown as HoldoutMetrics }),
+    ...(importance && { importance }),
+  };
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -245,22 +245,18 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
       const symbols = fromFeed.length > 0 ? fromFeed : (await bars.coverage()).map((c) => c.symbol);
       const feedErrors = new Map<string, string>();
       await ingestHistory(host, bars, fromFeed, feedErrors);
-      const jobProgress = new Map<number, TrainingProgress>();
 
       const rt: Runtime = {
         host,
         store,
         predictor: new Predictor(store, config, () => clock(host)),
-        queue: new InProcessTrainingQueue({
+        queue: new DatabaseTrainingQueue({
           store,
           databaseUrl: url,
           config,
           runner: url?.includes(':memory:') ? 'inline' : config.triggers.runner,
           logger: host.logger,
-          onEvent: (event) => {
-            if (event.type === 'progress') rememberProgress(jobProgress, event.job.id, event.progress);
-            forwardQueueEvent(host, event);
-          },
+          onEvent: (event) => forwardQueueEvent(host, event),
         }),
         alerts: new AlertService(store, deliverySettingsFromConfig(config), host.logger, {
           now: () => clock(host),
@@ -270,11 +266,12 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
         feedErrors,
         disposers: [],
         work: Promise.resolve(),
-        jobProgress,
       };
       runtime = rt;
       // Alerts this or another process stored but could not deliver yet: now, and whenever one is due.
       rt.alerts.start();
+      // Queued trainings, this process's and others', unless worker processes run them (queue.run_jobs false).
+      if (config.queue.run_jobs) rt.queue.startWorking();
 
       const following = new Set(symbols);
       const onBar = ({ bar }: { bar: DailyBar }) => {
@@ -417,16 +414,18 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
     runWeeklyAnalysis(options = {}) {
       const rt = active();
       return runWeeklyAnalysis(
-        { store: rt.store, config, logger: rt.host.logger, alerts: rt.alerts },
+        {
+          store: rt.store,
+          config,
+          logger: rt.host.logger,
+          alerts: rt.alerts,
+          train: async (request) => jobOutcome(rt.store, await rt.queue.finished((await rt.queue.enqueue(request)).id)),
+        },
         {
           symbols: rt.followed,
           now: clock(rt.host),
           unavailable: rt.feedErrors,
           ...options,
-          onTrainingProgress: (progress) => {
-            emit(rt.host, 'lstm:training:progress', progress);
-            options.onTrainingProgress?.(progress);
-          },
           onPrediction: (prediction) => {
             announce(rt.host, prediction, LIVE_SET);
             options.onPrediction?.(prediction);
@@ -443,28 +442,10 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
     },
 
     async train(command: TrainCommand) {
-      const { store, host } = active();
-      const started = { symbol: command.symbol, mode: command.mode, trigger: command.trigger ?? 'manual' };
-      // The same per-symbol lock the queue takes: a manual training never overlaps a queued one.
-      const lock = new TrainingLock(store);
-      const owner = `manual:${process.pid}:${Date.now()}`;
-      if (!(await lock.acquire(command.symbol, owner, MANUAL_LOCK_TTL_MS))) {
-        throw new Error(`${command.symbol} is being trained by ${(await lock.holder(command.symbol))?.owner ?? 'another process'}; try again when it finishes`);
-      }
-      emit(host, 'lstm:training:started', started);
-      try {
-        const { outcome, summary } = await trainJob(store, config, { ...started, start: command.start, end: command.end }, {
-          logger: host.logger,
-          onProgress: (progress) => emit(host, 'lstm:training:progress', progress),
-        });
-        announceTrained(host, started, summary);
-        return outcome;
-      } catch (error) {
-        emit(host, 'lstm:training:failed', { ...started, error: message(error) });
-        throw error;
-      } finally {
-        await lock.release(command.symbol, owner);
-      }
+      const rt = active();
+      const { symbol, mode, start, end } = command;
+      const job = await rt.queue.enqueue({ symbol, mode, trigger: command.trigger ?? 'manual', ...(start && { start }), ...(end && { end }) });
+      return jobOutcome(rt.store, await rt.queue.finished(job.id));
     },
 
     barCoverage() {
@@ -474,7 +455,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
     async trainingJob(id) {
       const rt = active();
       const job = await rt.store.repos.trainingJob.findOneBy({ id });
-      return job ? { job, progress: rt.jobProgress.get(id) ?? null } : undefined;
+      return job ? { job, progress: (job.progress_json as unknown as TrainingProgress | null) ?? null } : undefined;
     },
 
     trainingRuns(options = {}) {

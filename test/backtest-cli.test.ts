@@ -68,7 +68,9 @@ describe('backtest and replay from the command line', () => {
     expect(a.runs).toEqual(first.runs);
     const store = await Store.open({ url: db, migrate: false });
     try {
-      expect(await store.repos.trainingRun.count()).toBe((await store.repos.trainingJob.count()) + 1); // the initial model and the triggered ones, nothing from replays
+      // One run per job — the initial model's and the triggered ones' — and nothing from replays.
+      expect(await store.repos.trainingRun.count()).toBe(await store.repos.trainingJob.count());
+      expect(await store.repos.trainingJob.countBy({ trigger_type: 'backtest_initial' })).toBe(1);
       const registered = await store.repos.backtest.findOneByOrFail({ name: 'autumn' });
       expect(Object.keys(registered.report_json!)).toEqual(['lstm-swing']);
     } finally {

@@ -117,7 +117,7 @@ describe('train and spec', () => {
     // The holdout's figures are printed beside the baselines on the same sessions.
     expect(text).toMatch(/^skill {5}(shown|not shown) \(skill gate off\): holdout \S+\.\.\S+: hit \d+\.\d% \[\d+\.\d%, \d+\.\d%\] of 63 vs best baseline \w+ \d+\.\d% \[/m);
     const listed = (await runCli(['versions', '--symbol', 'SPX'], { cwd })).stdout.trim().split('\n');
-    expect(listed.map((line) => /^([* ]) (\S+)/.exec(line)!.slice(1))).toEqual([['*', second.versionId], [' ', outcome.versionId]]);
+    expect(listed.map((line) => /^([* ]) (\S+) {2}(\S+)/.exec(line)!.slice(1))).toEqual([['*', second.versionId, 'deployed'], [' ', outcome.versionId, 'deployed']]);
     const rolled = await runCli(['rollback', '--symbol', 'SPX', '--to', outcome.versionId], { cwd });
     expect(rolled.stdout.trim()).toBe(`SPX: current version ${outcome.versionId} (was ${second.versionId})`);
     const versions = JSON.parse((await runCli(['versions', '--json'], { cwd })).stdout).versions;

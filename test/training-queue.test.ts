@@ -1,11 +1,11 @@
 import { createHook } from 'node:async_hooks';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BarStore, ModelRegistry, Store, resolveConfig, type DailyBar } from '../plugin/index.js';
-import { InProcessTrainingQueue, type InProcessQueueOptions } from '../plugin/queue/in-process-queue.js';
+import { DatabaseTrainingQueue, type DatabaseQueueOptions } from '../plugin/queue/database-queue.js';
 import { TrainingLock } from '../plugin/queue/training-lock.js';
 import type { TrainingQueueEvent } from '../plugin/queue/training-queue.js';
 import type { TrainingJobRow } from '../plugin/store/entities.js';
@@ -15,7 +15,6 @@ import { spxBars } from './support/spx.js';
 /** The real procedure, shrunk to a few seconds a training. */
 const config = resolveConfig({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0, skill_gate: false, arima_baseline: false, holdout_sessions: 20, batch_size: 128 } });
 const SESSIONS = 500;
-const CLOSED = 'the training queue was closed before the job started';
 
 /** Child processes open the database too, so SQLite runs on a temporary file rather than `sqlite::memory:`. */
 const databases: TestDatabase[] = testDatabases.map((db) =>
@@ -82,11 +81,12 @@ describe.each(databases)('training queue on $name', (db) => {
   let drop: () => Promise<void>;
   let store: Store;
   const stores: Store[] = [];
-  const queues: InProcessTrainingQueue[] = [];
+  const queues: DatabaseTrainingQueue[] = [];
 
   /** A queue of this test, closed after it, recording its events in `events`. */
-  function openQueue(options: Partial<InProcessQueueOptions> = {}, events: TrainingQueueEvent[] = []): InProcessTrainingQueue {
-    const queue = new InProcessTrainingQueue({ store, databaseUrl: url, config, concurrency: 2, lockRetryMs: 100, onEvent: (e) => events.push(e), ...options });
+  function openQueue(options: Partial<DatabaseQueueOptions> = {}, events: TrainingQueueEvent[] = []): DatabaseTrainingQueue {
+    const queue = new DatabaseTrainingQueue({ store, databaseUrl: url, config, concurrency: 2, settings: { poll_ms: 100 }, onEvent: (e: TrainingQueueEvent) => events.push(e), ...options });
+    queue.startWorking();
     queues.push(queue);
     return queue;
   }
@@ -162,7 +162,10 @@ describe.each(databases)('training queue on $name', (db) => {
       },
     });
     const queued: TrainingJobRow[] = [];
-    for (const symbol of ['SPX', 'SPX', 'AAA', 'BBB']) queued.push(await queue.enqueue({ symbol, mode: 'fast', trigger: 'manual' }));
+    // Two sessions' trainings of SPX: one job per symbol, mode and session.
+    for (const [symbol, session] of [['SPX', '2020-04-16'], ['SPX', '2020-04-17'], ['AAA', '2020-04-17'], ['BBB', '2020-04-17']] as const) {
+      queued.push(await queue.enqueue({ symbol, mode: 'fast', trigger: 'weekly', session }));
+    }
     await queue.onIdle();
 
     const rows = await Promise.all(queued.map((j) => job(j.id)));
@@ -191,9 +194,9 @@ describe.each(databases)('training queue on $name', (db) => {
     const here = openQueue();
     const elsewhere = openQueue({ store: await anotherProcess() });
     const a = await here.enqueue({ symbol: 'SPX', mode: 'fast', trigger: 'manual' });
-    const b = await elsewhere.enqueue({ symbol: 'SPX', mode: 'fast', trigger: 'monthly' });
+    const b = await elsewhere.enqueue({ symbol: 'SPX', mode: 'fast', trigger: 'monthly', session: '2020-03-31' });
 
-    await sleep(600); // six lock retries each
+    await sleep(600); // six polls each
     const waiting = await here.state();
     expect(ids(waiting.queued)).toEqual([a.id, b.id]);
     expect(waiting.running).toEqual([]);
@@ -238,6 +241,37 @@ describe.each(databases)('training queue on $name', (db) => {
     expect(await mine.holder('SPX')).toBeNull();
   });
 
+  it('100 enqueues of one symbol, mode and session from two processes become one job; once it has finished, the next is a new one', async () => {
+    const here = openQueue();
+    const elsewhere = openQueue({ store: await anotherProcess() });
+    const request = { symbol: 'SPX', mode: 'fast', trigger: 'weekly', session: '2020-04-17' } as const;
+    const jobs = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? here : elsewhere).enqueue(request)));
+    expect(new Set(jobs.map((j) => j.id)).size).toBe(1);
+    await Promise.all([here.onIdle(), elsewhere.onIdle()]);
+    expect(await store.repos.trainingJob.count()).toBe(1);
+    expect(await store.repos.trainingRun.count()).toBe(1);
+    expect(await job(jobs[0]!.id)).toMatchObject({ status: 'succeeded', attempts: 1, active_key: null });
+    // Another session, or the same one once finished, is another training.
+    expect((await here.enqueue(request)).id).not.toBe(jobs[0]!.id);
+  });
+
+  it('a job whose worker died on this host is taken over at once, without waiting for its lease', async () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const deadWorker = `${hostname()}:${dead.stdout.toString()}:1`;
+    const { identifiers } = await store.repos.trainingJob.insert({
+      symbol: 'SPX', training_type: 'fast', trigger_type: 'manual', session: null, status: 'running', attempts: 1, active_key: 'SPX|fast|manual',
+      worker: deadWorker, lease_expires_at: new Date(Date.now() + 3_600_000), started_at: new Date(),
+    });
+    const id = identifiers[0]!.id as number;
+    await store.repos.trainingLock.insert({ symbol: 'SPX', owner: `${deadWorker} job ${id}`, acquired_at: new Date(), expires_at: new Date(Date.now() + 3_600_000) });
+    const queue = openQueue();
+    const done = await queue.finished(id);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 2, worker: null });
+    const failures = await store.repos.trainingFailure.find();
+    expect(failures.map((f) => f.error_message.split('\n')[0])).toEqual([`Error: worker ${deadWorker} died during the job (attempt 1 of 3: its process has ended)`]);
+    expect(await store.repos.trainingLock.count()).toBe(0);
+  });
+
   it('a failing job ends failed with the error and a training-failure row, and the queue goes on', async () => {
     const events: TrainingQueueEvent[] = [];
     const queue = openQueue({ concurrency: 1 }, events);
@@ -278,7 +312,7 @@ describe.each(databases)('training queue on $name', (db) => {
     const thief = await anotherProcess();
     let stolen: Promise<unknown> | undefined;
     const queue = openQueue({
-      lockTtlMs: 600, // renewed every 200 ms
+      settings: { poll_ms: 100, lease_ms: 600 }, // renewed every 200 ms
       onEvent: (e) => {
         if (e.type === 'started') stolen = thief.repos.trainingLock.update({ symbol: 'SPX' }, { owner: 'thief', expires_at: new Date(Date.now() + 60_000) });
       },
@@ -287,7 +321,7 @@ describe.each(databases)('training queue on $name', (db) => {
     await queue.onIdle();
     await stolen;
 
-    const error = `job ${queued.id} lost the training lock of SPX (it expired and another holder took it)`;
+    const error = `job ${queued.id} lost its claim on SPX (its lease ran out and another worker took the job)`;
     expect(await job(queued.id)).toMatchObject({ status: 'failed', error, run_id: null });
     const failures = await store.repos.trainingFailure.find();
     expect(failures).toHaveLength(1);
@@ -296,7 +330,7 @@ describe.each(databases)('training queue on $name', (db) => {
     expect((await new TrainingLock(store).holder('SPX'))?.owner).toBe('thief'); // the new holder's lock is not ours to release
   });
 
-  it('close() finishes the running job, fails the waiting one, and leaves no child process, timer or listener', async () => {
+  it('close() finishes the running job, leaves the waiting one queued for the next worker, and leaves no child process, timer or listener', async () => {
     const foreign = new TrainingLock(await anotherProcess());
     await foreign.acquire('AAA', 'other-host:1:job 1', 60_000);
     const listeners = () => process.eventNames().map((name) => `${String(name)} ×${process.listenerCount(name)}`);
@@ -319,9 +353,8 @@ describe.each(databases)('training queue on $name', (db) => {
 
       await queue.close();
       expect(await job(spx.id)).toMatchObject({ status: 'succeeded' });
-      const discarded = await job(aaa.id);
-      expect(discarded).toMatchObject({ status: 'failed', error: CLOSED, started_at: null });
-      expect(events.filter((e) => e.job.id === aaa.id)).toEqual([{ type: 'failed', job: discarded, error: CLOSED }]);
+      expect(await job(aaa.id)).toMatchObject({ status: 'queued', error: null, started_at: null, worker: null, active_key: 'AAA|fast|manual' });
+      expect(events.filter((e) => e.job.id === aaa.id)).toEqual([]);
       await queue.onIdle();
       await expect(queue.enqueue({ symbol: 'BBB', mode: 'fast', trigger: 'manual' })).rejects.toThrow('the training queue is closed');
 
@@ -342,11 +375,12 @@ describe('training queue on sqlite::memory:', () => {
     try {
       await new BarStore(store).ingest((await spxBars()).slice(-SESSIONS));
       const options = { store, databaseUrl: 'sqlite::memory:', config };
-      expect(() => new InProcessTrainingQueue({ ...options, runner: 'child-process' })).toThrow(
+      expect(() => new DatabaseTrainingQueue({ ...options, runner: 'child-process' })).toThrow(
         'a sqlite::memory: database cannot be opened by a child process: use the inline runner',
       );
       const events: TrainingQueueEvent[] = [];
-      const queue = new InProcessTrainingQueue({ ...options, onEvent: (e) => events.push(e) });
+      const queue = new DatabaseTrainingQueue({ ...options, onEvent: (e: TrainingQueueEvent) => events.push(e) });
+      queue.startWorking();
       expect(queue.runnerKind).toBe('inline');
       const queued = await queue.enqueue({ symbol: 'SPX', mode: 'fast', trigger: 'manual' });
       expect(queued.status).toBe('queued');

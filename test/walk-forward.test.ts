@@ -70,7 +70,9 @@ describe('walk-forward over three years of real S&P data', () => {
     const decisions = await store.repos.triggerDecision.find({ order: { session: 'ASC' } });
     expect(decisions.map((d) => d.session)).toEqual(sessions);
     const fired = decisions.filter((d) => d.trigger_type);
-    const jobs = await store.repos.trainingJob.find({ order: { id: 'ASC' } });
+    // The initial model is a job like every training, then one job per fired trigger.
+    const [initial, ...jobs] = await store.repos.trainingJob.find({ order: { id: 'ASC' } });
+    expect(initial).toMatchObject({ trigger_type: 'backtest_initial', session: null, status: 'succeeded', version_id: runs[0]!.version_id });
     expect(jobs.map((j) => j.session)).toEqual(fired.map((d) => d.session));
     expect(jobs.every((j) => j.status === 'succeeded')).toBe(true);
     // Each triggered training used data up to its own session, never later.

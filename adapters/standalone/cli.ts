@@ -16,6 +16,7 @@ import { registerSpecCommand } from './commands/spec.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerVersionCommands } from './commands/versions.js';
 import { registerWeeklyCommand } from './commands/weekly.js';
+import { registerWorkerCommand } from './commands/worker.js';
 
 const EXIT_CODES = `
 Exit codes:
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerVersionCommands(program);
   registerSpecCommand(program);
   registerServeCommand(program);
+  registerWorkerCommand(program);
   return program;
 }
 

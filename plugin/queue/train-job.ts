@@ -9,6 +9,8 @@ import { summarizeTraining, type TrainingJobRequest, type TrainingSummary } from
 
 export interface TrainJobHooks {
   onProgress?: (progress: TrainingProgress) => void;
+  /** See TrainRequest.beforeCommit. */
+  beforeCommit?: () => void;
   logger?: Logger;
 }
 
@@ -33,6 +35,7 @@ export async function trainJob(
     predictionSet: config.prediction_set,
     levelCoverage: config.signals.level_coverage,
     onProgress: hooks.onProgress,
+    beforeCommit: hooks.beforeCommit,
   });
   return { outcome, summary: summarizeTraining(outcome, previous) };
 }

@@ -3,13 +3,14 @@
  * database sees it: at most one training per symbol runs anywhere. The row's primary key is the symbol, so
  * the database itself decides between two processes inserting at once. A holder that dies stops renewing;
  * once its lock has expired, the next process takes it over with a conditional update that only one
- * process can win. Times are the writers' wall clocks: keep machines' clocks within a small fraction of
- * the TTL of each other.
+ * process can win; a holder on the same host whose process is gone is replaced at once. Times are the writers'
+ * wall clocks: keep machines' clocks within a small fraction of the TTL of each other.
  */
 import { LessThan } from 'typeorm';
 import type { TrainingLockRow } from '../store/entities.js';
 import { isDuplicateKey } from '../store/errors.js';
 import type { Store } from '../store/store.js';
+import { isDeadLocalWorker, ownerWorker } from './worker-identity.js';
 
 export class TrainingLock {
   constructor(private readonly store: Store) {}
@@ -26,7 +27,11 @@ export class TrainingLock {
     }
     // Held, or left behind by a holder that died: only an expired row may change hands, and only one taker's update matches.
     const taken = await this.store.repos.trainingLock.update({ symbol, expires_at: LessThan(now) }, lease);
-    return taken.affected === 1;
+    if (taken.affected === 1) return true;
+    // A holder on this host whose process is gone is not waited for: its lock is taken over at once.
+    const holder = await this.holder(symbol);
+    if (!holder || !isDeadLocalWorker(ownerWorker(holder.owner))) return false;
+    return (await this.store.repos.trainingLock.update({ symbol, owner: holder.owner }, lease)).affected === 1;
   }
 
   /** Extends the owner's lock by `ttlMs` from now; false when it is no longer the owner's (expired and taken over, or released). */

@@ -1,7 +1,8 @@
 /**
- * The training queue: trainings leave the signal path and run in the background, one at a time per symbol,
- * a bounded number at once. Jobs and locks live in the database, so every process sharing it sees the same
- * queue, whichever process or machine runs the jobs.
+ * The training queue: the one path every training takes — triggered at a session close, manual (`train`, POST
+ * /train, the panel), the weekly run's, a backtest's. Trainings leave the signal path and run in the background,
+ * one at a time per symbol, a bounded number at once per process. Jobs and locks live in the database, so every
+ * process sharing it sees the same queue, whichever process or machine runs the jobs.
  */
 import type { TrainingCompletedEvent, TrainingStartedEvent } from '../events.js';
 import type { TrainingJobRow } from '../store/entities.js';
@@ -60,10 +61,15 @@ export interface TrainingQueue {
   enqueue(request: TrainingJobRequest): Promise<TrainingJobRow>;
   /** The queue as the database holds it, so any process sees the same. */
   state(): Promise<QueueState>;
-  /** Resolves when nothing this instance accepted is queued or running. */
+  /** Resolves with the job's final row (succeeded or failed), whichever process ran it. */
+  finished(id: number): Promise<TrainingJobRow>;
+  /** Resolves when every job this instance queued has finished and nothing runs here. */
   onIdle(): Promise<void>;
-  /** Stops taking work, waits for running jobs, and releases every timer, listener and child process. */
-  close(): Promise<void>;
+  /**
+   * Stops taking work and releases every timer, listener and child process. Running jobs finish first, or with
+   * `release` are stopped and queued again for another worker; queued jobs stay queued.
+   */
+  close(options?: { release?: boolean }): Promise<void>;
 }
 
 /** How many finished jobs `state()` lists. */

@@ -45,7 +45,14 @@ async function work({ databaseUrl, config, request }: WorkerRequest): Promise<vo
     // The parent has migrated the database already.
     const store = await Store.open({ url: databaseUrl, migrate: false, timeouts: config.db_timeouts });
     try {
-      const { summary } = await trainJob(store, config, request, { onProgress: (progress) => void send({ type: 'progress', progress }), logger });
+      const { summary } = await trainJob(store, config, request, {
+        onProgress: (progress) => {
+          stopIfOrphaned();
+          void send({ type: 'progress', progress });
+        },
+        beforeCommit: stopIfOrphaned,
+        logger,
+      });
       result = { type: 'completed', summary };
     } finally {
       await store.close();
@@ -55,6 +62,17 @@ async function work({ databaseUrl, config, request }: WorkerRequest): Promise<vo
   }
   await send(result);
   process.exit(0);
+}
+
+const parent = process.ppid;
+
+/**
+ * A parent that is gone no longer holds the job: another worker takes it over, so this training stops at its next
+ * progress report and never commits. Asked of the operating system, not the IPC channel: a fit blocks the event
+ * loop, and on SQLite (synchronous queries) nothing between the holdout and the commit lets 'disconnect' be seen.
+ */
+function stopIfOrphaned(): void {
+  if (process.ppid !== parent) throw new Error('the queue process that ran this training is gone: its job is taken over elsewhere; stopped');
 }
 
 // A parent that is gone can no longer record the outcome or renew the lock: stop, and let the lock expire.

@@ -161,6 +161,19 @@ export interface TrainingJobRow {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  /** The request's range of the symbol's stored bars (null = from the first / to the last). */
+  data_start: string | null;
+  data_end: string | null;
+  /** Which process runs it: `host:pid:start` (start = the process's start time), null while queued. */
+  worker: string | null;
+  /** Until when the running worker's claim holds; the worker renews it. An expired lease means the worker is gone. */
+  lease_expires_at: Date | null;
+  /** How many times a worker has started it. */
+  attempts: number;
+  /** symbol|mode|session while queued or running, null once finished: the database keeps one such job at a time. */
+  active_key: string | null;
+  /** The latest progress the worker reported. */
+  progress_json: Record<string, unknown> | null;
 }
 
 export interface PerformanceCheckRow {
@@ -458,10 +471,18 @@ export function buildEntities(dialect: Dialect) {
       created_at: createdAt,
       started_at: { ...datetime, nullable: true },
       finished_at: { ...datetime, nullable: true },
+      data_start: { ...sessionDate, nullable: true },
+      data_end: { ...sessionDate, nullable: true },
+      worker: { type: 'varchar', length: 160, nullable: true },
+      lease_expires_at: { ...datetime, nullable: true },
+      attempts: { type: 'integer', default: 0 },
+      active_key: { type: 'varchar', length: 96, nullable: true },
+      progress_json: json(true),
     },
     indices: [
       { name: 'idx_training_job_status', columns: ['status', 'created_at'] },
       { name: 'idx_training_job_symbol', columns: ['symbol', 'created_at'] },
+      { name: 'uq_training_job_active', unique: true, columns: ['active_key'] },
     ],
   });
 

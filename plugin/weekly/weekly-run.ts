@@ -19,7 +19,8 @@ import type { Signal } from '../signals/signal.js';
 import { liveSkill, type LiveSkillReport } from '../skill/live-skill.js';
 import { BarStore } from '../store/bar-store.js';
 import type { Store } from '../store/store.js';
-import { Trainer, type TrainingProgress } from '../training/trainer.js';
+import type { TrainingJobRequest } from '../queue/training-queue.js';
+import type { TrainOutcome } from '../training/trainer.js';
 import { writeExcelReport, type ReportRow } from './excel-report.js';
 import {
   appendLogLine,
@@ -45,7 +46,6 @@ export interface WeeklyRunOptions {
   unavailable?: ReadonlyMap<string, string>;
   /** The run's time on the host's clock (default the wall clock), for file names, `generation_time` and the signals' data age. */
   now?: Date;
-  onTrainingProgress?: (progress: TrainingProgress) => void;
   onPrediction?: (prediction: Prediction) => void;
 }
 
@@ -88,7 +88,14 @@ export function weeklyLiveSkill(live: LiveSkillReport): WeeklyLiveSkill | null {
 }
 
 export async function runWeeklyAnalysis(
-  deps: { store: Store; config: PluginConfig; logger: Logger; alerts: Pick<AlertService, 'fire'> },
+  deps: {
+    store: Store;
+    config: PluginConfig;
+    logger: Logger;
+    alerts: Pick<AlertService, 'fire'>;
+    /** Queues the training and resolves with its outcome once it has run (the training queue). */
+    train: (request: TrainingJobRequest) => Promise<TrainOutcome>;
+  },
   options: WeeklyRunOptions = {},
 ): Promise<WeeklyRunResult> {
   const { store, config } = deps;
@@ -105,7 +112,6 @@ export async function runWeeklyAnalysis(
   const bars = new BarStore(store);
   const registry = new ModelRegistry(store);
   const trainingLog = new TrainingLog(store);
-  const trainer = new Trainer(store, deps.logger);
   const predictor = new Predictor(store, config, () => now);
   const symbols = options.symbols ?? (await bars.coverage()).map((c) => c.symbol);
   await log('info', `weekly run ${stamp}: ${symbols.length} symbol(s)${options.forceRetrain ? ', forced retraining' : ''}`);
@@ -139,16 +145,13 @@ export async function runWeeklyAnalysis(
           let repair: string;
           let details: Record<string, unknown>;
           try {
-            const outcome = await trainer.train({
+            // A job like any other training: a weekly run at the same time on the same data joins it (one job per symbol, mode and session).
+            const outcome = await deps.train({
               symbol,
-              bars: history,
               mode: config.weekly.training_mode,
               trigger: 'weekly_run',
+              session: asOf,
               start: history[Math.max(0, history.length - config.weekly.lookback_sessions)]!.date,
-              featureNames: config.feature_names,
-              settings: config.training,
-              levelCoverage: config.signals.level_coverage,
-              ...(options.onTrainingProgress && { onProgress: options.onTrainingProgress }),
             });
             retrained.push({ symbol, version_id: outcome.versionId, deployed: outcome.deployed, reason: outcome.reason });
             await log('info', `${symbol}: ${outcome.versionId} ${outcome.deployed ? 'deployed' : 'not deployed'}: ${outcome.reason}`);

@@ -1,5 +1,6 @@
 /** `lstm-signals serve`: the plugin on the standalone host, its routes served over HTTP until SIGINT or SIGTERM. */
 import { InvalidArgumentError, type Command } from 'commander';
+import { stopRequested } from '../stop-signal.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
 import { BUNDLED_DATA, configOption, dbOption } from '../options.js';
 
@@ -10,23 +11,10 @@ interface ServeOptions extends BarSourceCliOptions {
   config?: string;
 }
 
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('a port is an integer from 0 to 65535');
   return port;
-}
-
-/** Resolves on the first SIGINT or SIGTERM, leaving no handler behind. */
-function stopRequested(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      for (const s of STOP_SIGNALS) process.off(s, stop);
-      resolve(signal);
-    };
-    for (const s of STOP_SIGNALS) process.on(s, stop);
-  });
 }
 
 export function registerServeCommand(program: Command): void {

@@ -32,7 +32,7 @@ export function registerVersionCommands(program: Command): void {
         const rows = versions.map((v) => ({ ...v, current: current.has(v.version_id) }));
         if (options.json) return console.log(JSON.stringify({ versions: rows }, null, 2));
         for (const v of rows) {
-          console.log(`${v.current ? '*' : ' '} ${v.version_id}  ${v.training_type.padEnd(11)} ${v.training_time.toISOString()}  data ${v.data_start}..${v.data_end}  ${v.blob_bytes} bytes`);
+          console.log(`${v.current ? '*' : ' '} ${v.version_id}  ${v.status.padEnd(9)} ${v.training_type.padEnd(11)} ${v.training_time.toISOString()}  data ${v.data_start}..${v.data_end}  ${v.blob_bytes} bytes`);
         }
       });
     });

@@ -46,8 +46,9 @@ export function registerWeeklyCommand(program: Command): void {
           db: options.db,
           config: { symbols: options.symbols ?? [], strict_bars: Boolean(options.strict), ...(options.output && { weekly: { output_dir: options.output } }) },
           logLevel: 'error',
+          listen: (host) => host.bus.on('lstm:training:progress', progressPrinter()),
         },
-        (plugin) => plugin.runWeeklyAnalysis({ forceRetrain: Boolean(options.forceRetrain), ...(options.symbols && { symbols: options.symbols }), onTrainingProgress: progressPrinter() }),
+        (plugin) => plugin.runWeeklyAnalysis({ forceRetrain: Boolean(options.forceRetrain), ...(options.symbols && { symbols: options.symbols }) }),
       );
       if (options.json) {
         console.log(JSON.stringify(result, null, 2));

@@ -1,0 +1,134 @@
+/**
+ * The training queue across processes: three `lstm-signals worker` processes share one database. One is killed
+ * with SIGKILL in the middle of a job: another finishes the job, exactly one version is deployed, no job stays
+ * `running` and no lock outlives its owner. One is stopped with SIGTERM in the middle of a job: it exits, the job
+ * is queued again and another worker finishes it. Two weekly runs at once train each symbol once. On a SQLite
+ * file and a MariaDB/MySQL scratch database.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BarStore, DatabaseTrainingQueue, resolveConfig, type Store, type TrainingJobRow } from '../../plugin/index.js';
+import { BIN, runCli } from '../support/cli.js';
+import { sharedDatabases, useSharedDatabase } from '../support/shared-databases.js';
+import { spxBars, SPX_CSV } from '../support/spx.js';
+import { TINY_TRAINING } from '../support/tiny-training.js';
+
+const CONFIG = { training: TINY_TRAINING, triggers: { concurrency: 1 }, queue: { poll_ms: 200, lease_ms: 5_000 } };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `read` until `done` holds of its value (or fails after `ms`). */
+async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, ms = 120_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await sleep(100);
+  }
+}
+
+describe.each(sharedDatabases)('kill -9 and SIGTERM: three worker processes share the queue of a $name database', (db) => {
+  const database = useSharedDatabase(db);
+  const dir = mkdtempSync(path.join(tmpdir(), 'lstm-workers-'));
+  const configFile = path.join(dir, 'config.json');
+  const workers: ChildProcess[] = [];
+  let store: Store;
+  let queue: DatabaseTrainingQueue;
+
+  const startWorker = () => {
+    const worker = spawn(process.execPath, [BIN, 'worker', '--db', database.url(), '--config', configFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LSTM_DB_URL: '' } });
+    let output = '';
+    worker.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    worker.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    Object.defineProperty(worker, 'output', { get: () => output });
+    workers.push(worker);
+    return worker;
+  };
+  const exited = (worker: ChildProcess) => new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => (worker.exitCode !== null || worker.signalCode !== null ? resolve({ code: worker.exitCode, signal: worker.signalCode }) : worker.once('exit', (code, signal) => resolve({ code, signal }))));
+  const workerOf = (job: TrainingJobRow) => workers.find((w) => job.worker?.split(':')[1] === String(w.pid));
+  const job = (id: number) => store.repos.trainingJob.findOneByOrFail({ id });
+
+  beforeAll(async () => {
+    writeFileSync(configFile, JSON.stringify(CONFIG));
+    store = database.store();
+    const bars = (await spxBars()).slice(-900);
+    await new BarStore(store).ingest(['KQ1', 'KQ2'].flatMap((symbol) => bars.map((b) => ({ ...b, symbol }))));
+    // The test only queues: the workers run the jobs.
+    queue = new DatabaseTrainingQueue({ store, databaseUrl: database.url(), config: resolveConfig(CONFIG) });
+    for (let i = 0; i < 3; i++) startWorker();
+  });
+  afterAll(async () => {
+    await queue.close();
+    for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+  });
+
+  it('a worker killed with SIGKILL mid-job: another finishes the job, one version is deployed, nothing stays running or locked', async () => {
+    const queued = await queue.enqueue({ symbol: 'KQ1', mode: 'fast', trigger: 'manual' });
+    const running = await waitFor('the job to start', () => job(queued.id), (j) => j.status === 'running' && j.progress_json !== null);
+    const victim = workerOf(running)!;
+    expect(victim).toBeDefined();
+    victim.kill('SIGKILL');
+    expect(await exited(victim)).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const done = await queue.finished(queued.id);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 2, worker: null, lease_expires_at: null, active_key: null });
+    expect(done.error).toBeNull();
+    await sleep(1_000); // a training orphaned by the dead worker would deploy about now
+    const runs = await store.repos.trainingRun.find({ where: { symbol: 'KQ1' } });
+    expect(runs.map((r) => r.version_id)).toEqual([done.version_id]);
+    expect((await store.repos.currentVersion.findOneBy({ symbol: 'KQ1' }))?.version_id).toBe(done.version_id);
+    // One row says the worker died; any other is the same death seen by the dead worker's training process (it
+    // stopped itself) or by the next training (which removed the version it had left unfinished).
+    const failures = (await store.repos.trainingFailure.find({ where: { symbol: 'KQ1' } })).map((f) => f.error_message.split('\n')[0]!);
+    expect(failures.filter((f) => f.includes('died during the job'))).toEqual([expect.stringMatching(new RegExp(`^Error: worker .*:${victim.pid}:\\d+ died during the job \\(attempt 1 of 3: its process has ended\\)$`))]);
+    for (const other of failures.filter((f) => !f.includes('died during the job'))) expect(other).toMatch(/the queue process that ran this training is gone|never got its holdout decision/);
+    expect(await store.repos.trainingJob.countBy({ status: 'running' })).toBe(0);
+    // The worker releases the symbol's lock just after recording the job's end.
+    await waitFor('the lock to be released', () => store.repos.trainingLock.count(), (n) => n === 0, 10_000);
+  });
+
+  it('a worker stopped with SIGTERM mid-job exits at once, gives the job back, and another worker finishes it', async () => {
+    const queued = await queue.enqueue({ symbol: 'KQ2', mode: 'fast', trigger: 'manual' });
+    const running = await waitFor('the job to start', () => job(queued.id), (j) => j.status === 'running' && j.progress_json !== null);
+    const stopped = workerOf(running)!;
+    stopped.kill('SIGTERM');
+    expect(await exited(stopped)).toEqual({ code: 0, signal: null });
+    expect((stopped as ChildProcess & { output: string }).output).toContain('giving the running jobs back');
+
+    const done = await queue.finished(queued.id);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 2, worker: null });
+    expect(done.worker).toBeNull();
+    expect(await store.repos.trainingRun.countBy({ symbol: 'KQ2' })).toBe(1);
+    // Given back, not failed: no row says the job failed (a version the stopped training left unfinished is removed, and said).
+    for (const failure of await store.repos.trainingFailure.find({ where: { symbol: 'KQ2' } })) expect(failure.error_message).toMatch(/never got its holdout decision/);
+    expect(await store.repos.trainingJob.countBy({ status: 'running' })).toBe(0);
+    // The worker releases the symbol's lock just after recording the job's end.
+    await waitFor('the lock to be released', () => store.repos.trainingLock.count(), (n) => n === 0, 10_000);
+  });
+});
+
+describe.each(sharedDatabases)('concurrent start: two weekly runs at once on a $name database', (db) => {
+  const database = useSharedDatabase(db);
+
+  it('train each symbol once', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lstm-weekly-twice-'));
+    const [header, ...rows] = readFileSync(SPX_CSV, 'utf8').trim().split('\n');
+    for (const symbol of ['WA', 'WB']) writeFileSync(path.join(dir, `${symbol}.csv`), [header, ...rows.slice(-900)].join('\n'));
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...CONFIG, weekly: { training_mode: 'fast' } }));
+    const args = (out: string) => ['weekly', '--data', dir, '--db', database.url(), '--config', path.join(dir, 'config.json'), '--output', path.join(dir, out), '--json'];
+    expect((await runCli(['ingest', '--data', dir, '--db', database.url()], { cwd: dir })).code).toBe(0);
+
+    const [first, second] = await Promise.all([runCli(args('one'), { cwd: dir }), runCli(args('two'), { cwd: dir })]);
+    expect([first.code, second.code], first.stderr + second.stderr).toEqual([0, 0]);
+    const runs = await database.store().repos.trainingRun.find({ order: { symbol: 'ASC' } });
+    expect(runs.map((r) => r.symbol)).toEqual(['WA', 'WB']);
+    const jobs = await database.store().repos.trainingJob.find({ order: { symbol: 'ASC' } });
+    expect(jobs.map((j) => `${j.symbol} ${j.status}`)).toEqual(['WA succeeded', 'WB succeeded']);
+    // Both runs report the one training of each symbol.
+    for (const run of [first, second]) expect((JSON.parse(run.stdout) as { retrained: Array<{ version_id: string }> }).retrained.map((r) => r.version_id)).toEqual(runs.map((r) => r.version_id));
+  }, 240_000);
+});
