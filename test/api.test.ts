@@ -203,6 +203,11 @@ describe.each(testDatabases)('the HTTP API over real HTTP on $name', (db) => {
     const run = await plugin.store!.repos.trainingRun.findOneByOrFail({ id: body.job.run_id });
     expect([run.data_start, run.data_end, run.validation_deployed]).toEqual([sessions.filter((d) => d >= '2016-01-04')[33 + SEQ_LEN - 1], '2019-12-31', true]);
     expect(await call('GET', '/jobs/999999')).toEqual({ status: 404, body: { error: 'no training job 999999' } });
+    // The whole queue, every process's: the finished job among the recent ones, with its worker's record cleared.
+    const queue = await call('GET', '/jobs');
+    expect(queue.status).toBe(200);
+    expect(queue.body).toMatchObject({ concurrency: 2, running: [], queued: [] });
+    expect(queue.body.recent[0]).toMatchObject({ id: queued.body.job.id, status: 'succeeded', attempts: 1, worker: null, active_key: null, progress_json: body.progress });
   });
 
   it('GET /versions lists every symbol’s kept versions and current one; POST /rollback sets one back', async () => {

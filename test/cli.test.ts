@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrations } from '../migrations/index.js';
+import { Store } from '../plugin/index.js';
+import type { TrainingJobRow } from '../plugin/store/entities.js';
 import { runCli } from './support/cli.js';
 import { testDatabases } from './support/databases.js';
 
@@ -257,5 +259,41 @@ describe.each(testDatabases)('migrate on $name', (db) => {
       new RegExp(`^${names.slice(0, -1).reverse().map((name) => `reverted ${name} on .*`).join('\\n')}`),
     );
     expect((await runCli(['migrate', '--status', '--db', url], { cwd })).stdout).toBe(status(0));
+  });
+});
+
+describe('queue from the command line', () => {
+  it('lists every job with its worker and attempts; --cancel and --retry change one, and say why they refuse', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'lstm-cli-queue-'));
+    const db = `sqlite:${path.join(cwd, 'q.sqlite')}`;
+    expect((await runCli(['migrate', '--db', db], { cwd })).code).toBe(0);
+    const store = await Store.open({ url: db, migrate: false });
+    try {
+      const job = (fields: Partial<TrainingJobRow>) => store.repos.trainingJob.save({ training_type: 'fast', trigger_type: 'manual', session: null, attempts: 0, ...fields } as TrainingJobRow);
+      const running = await job({ symbol: 'AAA', status: 'running', attempts: 2, worker: 'host-b:4242:77', active_key: 'AAA|fast|manual', started_at: new Date(), progress_json: { symbol: 'AAA', stage: 'cv', step: 'params 1/8, fold 2/5' } });
+      const queued = await job({ symbol: 'BBB', status: 'queued', active_key: 'BBB|fast|manual' });
+      const failed = await job({ symbol: 'CCC', status: 'failed', attempts: 3, error: 'worker host-c:1:2 died during the job (attempt 3 of 3: its lease ran out)', finished_at: new Date() });
+
+      const listed = await runCli(['queue', '--db', db], { cwd });
+      expect(listed.code).toBe(0);
+      expect(listed.stdout.split('\n').slice(0, 6)).toEqual([
+        'running: 1',
+        `  #${running.id}  running   AAA fast (manual)  attempts 2  on host-b:4242:77  cv params 1/8, fold 2/5`,
+        'queued: 1',
+        `  #${queued.id}  queued    BBB fast (manual)  attempts 0`,
+        'recent: 1',
+        `  #${failed.id}  failed    CCC fast (manual)  attempts 3  worker host-c:1:2 died during the job (attempt 3 of 3: its lease ran out)`,
+      ]);
+
+      expect((await runCli(['queue', '--db', db, '--cancel', String(queued.id)], { cwd })).stdout).toContain(`#${queued.id}  failed    BBB fast (manual)  attempts 0  cancelled while queued`);
+      expect((await runCli(['queue', '--db', db, '--cancel', String(running.id)], { cwd })).stdout).toContain(`#${running.id}  running   AAA fast (manual)  attempts 2  on host-b:4242:77  cv params 1/8, fold 2/5  cancel requested`);
+      const retried = JSON.parse((await runCli(['queue', '--db', db, '--retry', String(failed.id), '--json'], { cwd })).stdout).job;
+      expect(retried).toMatchObject({ id: failed.id, status: 'queued', attempts: 0, active_key: 'CCC|fast|manual' });
+      const refused = await runCli(['queue', '--db', db, '--retry', String(running.id)], { cwd });
+      expect([refused.code, refused.stderr.trim()]).toEqual([2, `lstm-signals: training job ${running.id} is running: only a failed job can be retried`]);
+      expect((await runCli(['queue', '--db', db, '--cancel', 'x'], { cwd })).stderr).toContain("option '--cancel <id>' argument 'x' is invalid. a job id (a positive integer)");
+    } finally {
+      await store.close();
+    }
   });
 });

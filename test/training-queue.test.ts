@@ -272,6 +272,33 @@ describe.each(databases)('training queue on $name', (db) => {
     expect(await store.repos.trainingLock.count()).toBe(0);
   });
 
+  it('cancel: a queued job never runs; a running one is stopped and commits nothing; retry queues a failed one again', async () => {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const queue = openQueue({ concurrency: 1, settings: { poll_ms: 100, lease_ms: 1_500 }, onEvent: (e: TrainingQueueEvent) => e.type === 'started' && started() });
+    const spx = await queue.enqueue({ symbol: 'SPX', mode: 'fast', trigger: 'manual' });
+    const aaa = await queue.enqueue({ symbol: 'AAA', mode: 'fast', trigger: 'manual' });
+    expect(await queue.cancel(aaa.id)).toMatchObject({ status: 'failed', error: 'cancelled while queued', active_key: null });
+    await running; // claimed, its training process starting
+    // Asked to stop: its worker ends it, at the next lease renewal or, at the latest, when the training would commit.
+    expect(await queue.cancel(spx.id)).toMatchObject({ status: 'running', error: 'cancel requested' });
+    const cancelled = await queue.finished(spx.id);
+    expect(cancelled).toMatchObject({ status: 'failed', worker: null, active_key: null, run_id: null, version_id: null });
+    expect(cancelled.error).toBe(`cancelled while running on worker ${queue.worker}`);
+    await queue.onIdle();
+    expect(await store.repos.trainingRun.count()).toBe(0);
+    expect(await store.repos.modelVersion.count()).toBe(0);
+    expect((await job(aaa.id)).started_at).toBeNull();
+    await expect(queue.cancel(aaa.id)).rejects.toThrow(`training job ${aaa.id} has failed already: nothing to cancel`);
+
+    expect(await queue.retry(aaa.id)).toMatchObject({ status: 'queued', attempts: 0, active_key: 'AAA|fast|manual', error: 'cancelled while queued' });
+    expect(await queue.finished(aaa.id)).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
+    await expect(queue.retry(aaa.id)).rejects.toThrow(`training job ${aaa.id} is succeeded: only a failed job can be retried`);
+    // Not while the same training is active again.
+    const again = await queue.enqueue({ symbol: 'SPX', mode: 'fast', trigger: 'manual' });
+    await expect(queue.retry(spx.id)).rejects.toThrow(new RegExp(`^training job ${spx.id} is not retried: the same training is already (queued|running) as job ${again.id}$`));
+  });
+
   it('a failing job ends failed with the error and a training-failure row, and the queue goes on', async () => {
     const events: TrainingQueueEvent[] = [];
     const queue = openQueue({ concurrency: 1 }, events);

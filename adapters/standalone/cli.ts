@@ -10,6 +10,7 @@ import { registerIngestCommand } from './commands/ingest.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerMonitoringCommands } from './commands/monitoring.js';
 import { registerPredictCommand } from './commands/predict.js';
+import { registerQueueCommand } from './commands/queue.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSkillCommand } from './commands/skill.js';
 import { registerSpecCommand } from './commands/spec.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerSpecCommand(program);
   registerServeCommand(program);
   registerWorkerCommand(program);
+  registerQueueCommand(program);
   return program;
 }
 

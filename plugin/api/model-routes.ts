@@ -40,6 +40,13 @@ export function modelRoutes(plugin: LstmSignalsPlugin): Route[] {
         return { job, status_url: `${API_PREFIX}/jobs/${job.id}` };
       },
     }),
+    apiRoute({
+      method: 'GET',
+      path: '/jobs',
+      access: 'public',
+      // Every process's jobs as the database holds them: running (worker, attempts, progress), queued, the last finished.
+      handler: () => plugin.queueState(),
+    }),
     apiRoute<Record<string, never>, { id: number }>({
       method: 'GET',
       path: '/jobs/:id',

@@ -6,7 +6,7 @@
  * it ran on this host and its process is gone — another process queues the job again, or fails it, with the reason,
  * after `queue.max_attempts` starts. One active job per symbol, mode and session: enqueuing it again returns it.
  */
-import { In } from 'typeorm';
+import { In, IsNull } from 'typeorm';
 import type { PluginConfig, QueueSettings } from '../config.js';
 import type { Logger } from '../host.js';
 import { TrainingLog } from '../registry/training-log.js';
@@ -17,7 +17,7 @@ import type { Store } from '../store/store.js';
 import type { TrainingMode } from '../training/trainer.js';
 import { childProcessRunner, inlineRunner, WorkerExitError, type JobRunner, type RunnerKind } from './job-runners.js';
 import { TrainingLock } from './training-lock.js';
-import { RECENT_JOBS, type QueueState, type TrainingJobRequest, type TrainingQueue, type TrainingQueueEvent } from './training-queue.js';
+import { CANCEL_REQUESTED, COMMITTING, RECENT_JOBS, type QueueState, type TrainingJobRequest, type TrainingQueue, type TrainingQueueEvent } from './training-queue.js';
 import { isDeadLocalWorker, workerId } from './worker-identity.js';
 
 export interface DatabaseQueueOptions {
@@ -135,6 +135,46 @@ export class DatabaseTrainingQueue implements TrainingQueue {
       jobs.find({ where: { status: In(FINISHED) }, order: { finished_at: 'DESC', id: 'DESC' }, take: RECENT_JOBS }),
     ]);
     return { concurrency: this.concurrency, running, queued, recent };
+  }
+
+  async retry(id: number): Promise<TrainingJobRow> {
+    const jobs = this.store.repos.trainingJob;
+    const job = await jobs.findOneBy({ id });
+    if (!job) throw new Error(`no training job ${id}`);
+    if (job.status !== 'failed') throw new Error(`training job ${id} is ${job.status}: only a failed job can be retried`);
+    const key = activeKey({ symbol: job.symbol, mode: job.training_type as TrainingMode, session: job.session ?? undefined });
+    try {
+      const retried = await jobs.update({ id, status: 'failed' }, { status: 'queued', attempts: 0, active_key: key, started_at: null, finished_at: null, run_id: null, version_id: null });
+      if (retried.affected !== 1) throw new Error(`training job ${id} changed meanwhile: look again`);
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      const active = await jobs.findOneBy({ active_key: key });
+      throw new Error(`training job ${id} is not retried: the same training is already ${active?.status ?? 'active'} as job ${active?.id ?? '?'}`);
+    }
+    this.mine.add(id);
+    this.fill();
+    return jobs.findOneByOrFail({ id });
+  }
+
+  async cancel(id: number): Promise<TrainingJobRow> {
+    const jobs = this.store.repos.trainingJob;
+    const job = await jobs.findOneBy({ id });
+    if (!job) throw new Error(`no training job ${id}`);
+    if (FINISHED.includes(job.status)) throw new Error(`training job ${id} has ${job.status} already: nothing to cancel`);
+    // A running job is asked to stop, and its worker ends it as cancelled — unless its training is committing already.
+    const cancelled =
+      job.status === 'running'
+        ? await jobs.update({ id, status: 'running', error: IsNull() }, { error: CANCEL_REQUESTED })
+        : await jobs.update({ id, status: 'queued' }, { status: 'failed', error: 'cancelled while queued', finished_at: new Date(), active_key: null });
+    if (cancelled.affected !== 1) {
+      const now = await jobs.findOneBy({ id });
+      if (now?.error === COMMITTING) throw new Error(`training job ${id} is committing its outcome: too late to cancel`);
+      if (now?.error === CANCEL_REQUESTED) return now;
+      throw new Error(`training job ${id} changed meanwhile: look again`);
+    }
+    const row = await jobs.findOneByOrFail({ id });
+    if (row.status === 'failed') this.notifyFinished(row);
+    return row;
   }
 
   /** Resolves with the job's final row once it has succeeded or failed, whichever process ran it. */
@@ -270,7 +310,9 @@ export class DatabaseTrainingQueue implements TrainingQueue {
         .then(async () => {
           const expires = new Date(Date.now() + this.settings.lease_ms);
           const held = (await jobs.update({ id, status: 'running', worker: this.worker }, { lease_expires_at: expires })).affected === 1;
-          if (!held || !(await this.lock.renew(symbol, owner, this.settings.lease_ms))) {
+          if (held && (await jobs.findOneBy({ id }))?.error === CANCEL_REQUESTED) {
+            abort.abort(new Error(`job ${id} (${symbol}) was cancelled`));
+          } else if (!held || !(await this.lock.renew(symbol, owner, this.settings.lease_ms))) {
             abort.abort(new Error(`job ${id} lost its claim on ${symbol} (its lease ran out and another worker took the job)`));
           }
         })
@@ -290,6 +332,7 @@ export class DatabaseTrainingQueue implements TrainingQueue {
       try {
         const summary = await this.run(request, {
           signal: abort.signal,
+          fence: { jobId: id, worker: this.worker },
           onProgress: (progress) => {
             this.emit({ type: 'progress', job, progress });
             progressWrite = progressWrite.then(() => jobs.update({ id, worker: this.worker }, { progress_json: progress as never })).then(() => undefined, () => undefined);
@@ -302,6 +345,13 @@ export class DatabaseTrainingQueue implements TrainingQueue {
         await progressWrite;
         if (abort.signal.aborted && abort.signal.reason instanceof ReleasedJob) {
           await this.requeue(id, 'the worker was stopped; queued again');
+          return;
+        }
+        // Stopped at a lease renewal, or refused its commit (claimCommit): a cancellation, not a failure.
+        if ((await jobs.findOneBy({ id }))?.error === CANCEL_REQUESTED) {
+          const error = `cancelled while running on worker ${this.worker}`;
+          const cancelled = await this.finish(id, { status: 'failed', error });
+          if (cancelled) this.emit({ type: 'failed', job: cancelled, error });
           return;
         }
         // The trainer records its own failures; a worker process that died before reporting could not.

@@ -11,7 +11,7 @@ import type { PluginConfig } from '../config.js';
 import type { Logger } from '../host.js';
 import type { Store } from '../store/store.js';
 import type { TrainingProgress } from '../training/trainer.js';
-import { trainJob } from './train-job.js';
+import { claimCommit, trainJob, type JobFence } from './train-job.js';
 import type { TrainingJobRequest, TrainingSummary } from './training-queue.js';
 import type { WorkerMessage, WorkerRequest } from './training-worker.js';
 
@@ -19,6 +19,8 @@ export type RunnerKind = 'child-process' | 'inline';
 
 export interface RunHooks {
   onProgress: (progress: TrainingProgress) => void;
+  /** The job and its worker: the training commits only while the job is still held so (claimCommit). */
+  fence: JobFence;
   /** Aborting stops a child-process training (the worker is killed); an inline one cannot be stopped. */
   signal: AbortSignal;
 }
@@ -37,11 +39,11 @@ const WORKER = fileURLToPath(new URL(FROM_SOURCES ? './training-worker.ts' : './
 const WORKER_EXEC_ARGV = FROM_SOURCES ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
 
 export function inlineRunner(store: Store, config: PluginConfig, logger?: Logger): JobRunner {
-  return async (request, { onProgress }) => (await trainJob(store, config, request, { onProgress, logger })).summary;
+  return async (request, { onProgress, fence }) => (await trainJob(store, config, request, { onProgress, logger, beforeCommit: () => claimCommit(store, fence) })).summary;
 }
 
 export function childProcessRunner(databaseUrl: string | undefined, config: PluginConfig, logger?: Logger): JobRunner {
-  return (request, { onProgress, signal }) =>
+  return (request, { onProgress, signal, fence }) =>
     new Promise((resolve, reject) => {
       const child = fork(WORKER, {
         execArgv: WORKER_EXEC_ARGV,
@@ -70,6 +72,6 @@ export function childProcessRunner(databaseUrl: string | undefined, config: Plug
       };
       // The process handle finishes closing on a later turn of the event loop: settle after it, so whoever awaited the job finds no handle left.
       child.once('close', (code, exitSignal) => setTimeout(settle, 0, code, exitSignal));
-      child.send({ databaseUrl, config, request } satisfies WorkerRequest);
+      child.send({ databaseUrl, config, request, fence } satisfies WorkerRequest);
     });
 }

@@ -1,16 +1,17 @@
 /** One queued training, run against a store: the symbol's stored bars, the plugin's training settings, the summary the events carry. */
+import { IsNull } from 'typeorm';
 import type { PluginConfig } from '../config.js';
 import type { Logger } from '../host.js';
 import { ModelRegistry } from '../registry/model-registry.js';
 import { BarStore } from '../store/bar-store.js';
 import type { Store } from '../store/store.js';
 import { Trainer, type TrainOutcome, type TrainingProgress } from '../training/trainer.js';
-import { summarizeTraining, type TrainingJobRequest, type TrainingSummary } from './training-queue.js';
+import { COMMITTING, summarizeTraining, type TrainingJobRequest, type TrainingSummary } from './training-queue.js';
 
 export interface TrainJobHooks {
   onProgress?: (progress: TrainingProgress) => void;
   /** See TrainRequest.beforeCommit. */
-  beforeCommit?: () => void;
+  beforeCommit?: () => void | Promise<void>;
   logger?: Logger;
 }
 
@@ -38,4 +39,23 @@ export async function trainJob(
     beforeCommit: hooks.beforeCommit,
   });
   return { outcome, summary: summarizeTraining(outcome, previous) };
+}
+
+/** Which job a training runs for and which worker holds it: a training may commit only while that is still so. */
+export interface JobFence {
+  jobId: number;
+  worker: string;
+}
+
+/**
+ * Claims the job's commit: marks it `committing` if it is still running under `fence.worker` and nobody asked it to
+ * stop; throws otherwise. From then on the job cannot be cancelled, so a committed training is never reported as
+ * cancelled, and a cancelled one never commits.
+ */
+export async function claimCommit(store: Store, fence: JobFence): Promise<void> {
+  const jobs = store.repos.trainingJob;
+  const claimed = await jobs.update({ id: fence.jobId, status: 'running', worker: fence.worker, error: IsNull() }, { error: COMMITTING });
+  if (claimed.affected === 1) return;
+  const job = await jobs.findOneBy({ id: fence.jobId });
+  throw new Error(`job ${fence.jobId} is no longer this worker's to commit (${job ? `${job.status}${job.error ? `: ${job.error}` : ''}` : 'deleted'}): not committing`);
 }

@@ -61,6 +61,10 @@ export interface TrainingQueue {
   enqueue(request: TrainingJobRequest): Promise<TrainingJobRow>;
   /** The queue as the database holds it, so any process sees the same. */
   state(): Promise<QueueState>;
+  /** A failed job queued again (its attempts counted anew); refused while an equal job is active. */
+  retry(id: number): Promise<TrainingJobRow>;
+  /** A queued or running job failed as cancelled; the worker running it stops it at its next lease renewal. */
+  cancel(id: number): Promise<TrainingJobRow>;
   /** Resolves with the job's final row (succeeded or failed), whichever process ran it. */
   finished(id: number): Promise<TrainingJobRow>;
   /** Resolves when every job this instance queued has finished and nothing runs here. */
@@ -71,6 +75,11 @@ export interface TrainingQueue {
    */
   close(options?: { release?: boolean }): Promise<void>;
 }
+
+/** The error of a running job asked to stop (`cancel`), until its worker ends it. */
+export const CANCEL_REQUESTED = 'cancel requested';
+/** The error of a running job whose training is committing its outcome: too late to cancel. */
+export const COMMITTING = 'committing';
 
 /** How many finished jobs `state()` lists. */
 export const RECENT_JOBS = 20;

@@ -7,7 +7,7 @@ import type { PluginConfig } from '../config.js';
 import type { Logger } from '../host.js';
 import { Store } from '../store/store.js';
 import type { TrainingProgress } from '../training/trainer.js';
-import { trainJob } from './train-job.js';
+import { claimCommit, trainJob, type JobFence } from './train-job.js';
 import type { TrainingJobRequest, TrainingSummary } from './training-queue.js';
 
 /** The one message the parent sends. */
@@ -17,6 +17,7 @@ export interface WorkerRequest {
   /** The resolved plugin configuration: feature names and training settings. */
   config: PluginConfig;
   request: TrainingJobRequest;
+  fence: JobFence;
 }
 
 export type WorkerMessage =
@@ -39,7 +40,7 @@ const logger: Logger = {
   error: (message, fields) => void send({ type: 'log', level: 'error', message, fields }),
 };
 
-async function work({ databaseUrl, config, request }: WorkerRequest): Promise<void> {
+async function work({ databaseUrl, config, request, fence }: WorkerRequest): Promise<void> {
   let result: WorkerMessage;
   try {
     // The parent has migrated the database already.
@@ -50,7 +51,10 @@ async function work({ databaseUrl, config, request }: WorkerRequest): Promise<vo
           stopIfOrphaned();
           void send({ type: 'progress', progress });
         },
-        beforeCommit: stopIfOrphaned,
+        beforeCommit: async () => {
+          stopIfOrphaned();
+          await claimCommit(store, fence);
+        },
         logger,
       });
       result = { type: 'completed', summary };

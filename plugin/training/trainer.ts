@@ -72,7 +72,7 @@ export interface TrainRequest {
    * Called just before the outcome is committed (deployed or not, with its run record); throwing stops the training
    * there, unrecorded. A training worker uses it to stop once the queue process that runs its job is gone.
    */
-  beforeCommit?: () => void;
+  beforeCommit?: () => void | Promise<void>;
 }
 
 export interface CvResult {
@@ -295,7 +295,7 @@ export class Trainer {
       duration_seconds: (Date.now() - startedAt) / 1000,
     };
     // The deploy (or the candidate's removal) and its run record commit together: never a current model without its run.
-    request.beforeCommit?.();
+    await request.beforeCommit?.();
     const run = await this.store.transaction(async (manager) => {
       if (decision.deploy) {
         await this.registry.updateMetadata(version.version_id, { ...version.metadata_json, skill }, manager);
@@ -350,7 +350,7 @@ export class Trainer {
       const blob = await model.toBlob();
       const reason = `incremental fine-tune of ${current.version_id} on the last ${take} windows: made current without the holdout gate`;
       // The version made current and its run record commit together: never a current model without its run.
-      request.beforeCommit?.();
+      await request.beforeCommit?.();
       const { version, run } = await this.store.transaction(async (manager) => {
         const version = await this.registry.save(
           {
