@@ -25,6 +25,15 @@ export function isoDate(value: string): string {
   return value;
 }
 
+/** A positive integer, described as `what` when it is not one (e.g. `a job id`). */
+export function positiveInteger(what: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} (a positive integer)`);
+    return n;
+  };
+}
+
 /** A path that must exist, checked when the command line is parsed, so the error names the option. */
 export function existingPath(kind: 'file' | 'file or folder'): (value: string) => string {
   return (value) => {

@@ -4,19 +4,13 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { TrainingJobRow } from '../../../plugin/index.js';
-import { databaseUrl, dbOption } from '../options.js';
+import { databaseUrl, dbOption, positiveInteger } from '../options.js';
 
 interface QueueOptions {
   retry?: number;
   cancel?: number;
   db?: string;
   json?: boolean;
-}
-
-function jobId(value: string): number {
-  const id = Number(value);
-  if (!Number.isInteger(id) || id < 1) throw new InvalidArgumentError('a job id (a positive integer)');
-  return id;
 }
 
 function line(job: TrainingJobRow): string {
@@ -31,8 +25,8 @@ export function registerQueueCommand(program: Command): void {
     .command('queue')
     .summary('the training queue: running, queued, recent jobs')
     .description('the training queue across every process: running, queued and recent jobs; --retry or --cancel one')
-    .option('--retry <id>', 'queue a failed job again', jobId)
-    .option('--cancel <id>', 'cancel a queued or running job', jobId)
+    .option('--retry <id>', 'queue a failed job again', positiveInteger('a job id'))
+    .option('--cancel <id>', 'cancel a queued or running job', positiveInteger('a job id'))
     .addOption(dbOption())
     .option('--json', 'print the queue (or the changed job) as JSON')
     .action(async (options: QueueOptions) => {

@@ -3,8 +3,8 @@
  * or any other that reaches the database. Stopped, it gives its running jobs back (stopped and queued again for
  * another worker) and exits: it never leaves a job `running`.
  */
-import { InvalidArgumentError, type Command } from 'commander';
-import { configOption, databaseUrl, dbOption } from '../options.js';
+import type { Command } from 'commander';
+import { configOption, databaseUrl, dbOption, positiveInteger } from '../options.js';
 import { stopRequested } from '../stop-signal.js';
 
 interface WorkerOptions {
@@ -13,18 +13,12 @@ interface WorkerOptions {
   config?: string;
 }
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
-  return n;
-}
-
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .summary('run queued trainings until Ctrl-C or SIGTERM')
     .description('run queued trainings of the database until Ctrl-C or SIGTERM (then the running ones are queued again); run one per machine sharing the database')
-    .option('--concurrency <n>', 'trainings at once, each in its own process (default: triggers.concurrency)', positiveInteger)
+    .option('--concurrency <n>', 'trainings at once, each in its own process (default: triggers.concurrency)', positiveInteger('a number of trainings'))
     .addOption(dbOption())
     .addOption(configOption())
     .action(async (options: WorkerOptions) => {
