@@ -184,12 +184,18 @@ export class DatabaseTrainingQueue implements TrainingQueue {
       if (FINISHED.includes(job.status)) return job;
       // Woken when this process finishes it, else on the next poll.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.settings.poll_ms);
         const waiters = this.finishWaiters.get(id) ?? [];
-        waiters.push(() => {
+        const wake = () => {
           clearTimeout(timer);
           resolve();
-        });
+        };
+        // A poll that finds the job still running takes its waiter back: a job finished elsewhere leaves none behind.
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(wake), 1);
+          if (waiters.length === 0) this.finishWaiters.delete(id);
+          resolve();
+        }, this.settings.poll_ms);
+        waiters.push(wake);
         this.finishWaiters.set(id, waiters);
       });
     }
