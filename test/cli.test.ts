@@ -274,6 +274,10 @@ describe('queue from the command line', () => {
       const queued = await job({ symbol: 'BBB', status: 'queued', active_key: 'BBB|fast|manual' });
       const failed = await job({ symbol: 'CCC', status: 'failed', attempts: 3, error: 'worker host-c:1:2 died during the job (attempt 3 of 3: its lease ran out)', finished_at: new Date() });
 
+      // A command that does not train never starts a queued job, whatever is queued.
+      expect((await runCli(['status', '--db', db], { cwd })).code).toBe(0);
+      expect(await store.repos.trainingJob.findOneByOrFail({ id: queued.id })).toMatchObject({ status: 'queued', attempts: 0, worker: null });
+
       const listed = await runCli(['queue', '--db', db], { cwd });
       expect(listed.code).toBe(0);
       expect(listed.stdout.split('\n').slice(0, 6)).toEqual([

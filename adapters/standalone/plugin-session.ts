@@ -20,13 +20,24 @@ export interface SessionOptions {
   /** Listeners to attach before activation, so they see the ingestion events too. */
   listen?: (host: StandaloneHost) => void;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * The command runs queued trainings (its own, and any another process left queued): `train`, `weekly`, `serve`,
+   * `check-triggers`. Any other command never starts one, whatever `queue.run_jobs` says: a `predict` or `status`
+   * must not become a long training run.
+   */
+  runsTrainings?: boolean;
 }
 
 export async function withPlugin<T>(options: SessionOptions, work: (plugin: LstmSignalsPlugin, host: StandaloneHost) => Promise<T>): Promise<T> {
   try {
     const fromFile = await readConfigFile(options.configFile);
     const db = databaseUrl(options.db);
-    const plugin = createPlugin({ ...fromFile, ...(db && { db_url: db }), ...options.config });
+    const plugin = createPlugin({
+      ...fromFile,
+      ...(db && { db_url: db }),
+      ...options.config,
+      ...(!options.runsTrainings && { queue: { ...fromFile.queue, run_jobs: false } }),
+    });
     const host = new StandaloneHost({ ...(options.source && { source: options.source }), logger: createConsoleLogger(options.logLevel ?? 'warn') });
     options.listen?.(host);
     await plugin.activate(host);

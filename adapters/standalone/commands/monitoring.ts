@@ -29,7 +29,7 @@ export function registerMonitoringCommands(program: Command): void {
       .option('--run', 'record the decision and run the training it asks for (waits for it)'),
   ).action(async (options: DatabaseOptions & { symbol?: string; run?: boolean }) => {
     const { withPlugin } = await import('../plugin-session.js');
-    const result = await withPlugin({ configFile: options.config, db: options.db, logLevel: 'error' }, async (plugin) => {
+    const result = await withPlugin({ configFile: options.config, db: options.db, logLevel: 'error', runsTrainings: true }, async (plugin) => {
       const checks = await plugin.checkTriggers({ symbol: options.symbol, run: Boolean(options.run) });
       await plugin.trainingIdle();
       return options.run ? { checks, queue: await plugin.queueState() } : { checks };

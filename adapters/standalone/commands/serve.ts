@@ -36,6 +36,7 @@ export function registerServeCommand(program: Command): void {
         {
           source: await openBarSource(options),
           configFile: options.config,
+          runsTrainings: true,
           db: options.db,
           config: { strict_bars: Boolean(options.strict) },
           logLevel: 'info',

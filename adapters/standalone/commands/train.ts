@@ -35,6 +35,7 @@ export function registerTrainCommand(program: Command): void {
         {
           source: await openBarSource(options, options.symbol),
           configFile: options.config,
+          runsTrainings: true,
           db: options.db,
           config: { symbols: [options.symbol], strict_bars: Boolean(options.strict) },
           listen: (host) => host.bus.on('lstm:training:progress', progressPrinter()),

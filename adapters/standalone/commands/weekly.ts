@@ -43,6 +43,7 @@ export function registerWeeklyCommand(program: Command): void {
         {
           source: await openBarSource(options),
           configFile: options.config,
+          runsTrainings: true,
           db: options.db,
           config: { symbols: options.symbols ?? [], strict_bars: Boolean(options.strict), ...(options.output && { weekly: { output_dir: options.output } }) },
           logLevel: 'error',
