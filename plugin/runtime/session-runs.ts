@@ -3,7 +3,7 @@
  * `started`, then `done` once prediction, backfill, trigger and alerts are stored; one that never reaches `done`
  * (the process killed, the database unavailable) is found here by the next session close and processed again.
  */
-import type { SessionRunRow } from '../store/entities.js';
+import { LessThan } from 'typeorm';
 import { isDuplicateKey } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 
@@ -44,14 +44,12 @@ export class SessionRuns {
    * owes nothing: its history is not replayed.
    */
   async owed(symbol: string, stored: readonly string[], session: string): Promise<string[]> {
-    const runs = await this.store.repos.sessionRun.find({ where: { prediction_set: this.predictionSet, symbol }, select: { session: true, status: true } });
-    const earlier = runs.filter((r) => r.session < session);
-    if (earlier.length === 0) return [];
-    const lastDone = maxSession(earlier.filter((r) => r.status === 'done'));
-    const from = lastDone ?? minSession(earlier);
-    return stored.filter((d) => d < session && (lastDone ? d > from : d >= from));
+    // Two rows at most, by the (set, symbol, session) index: this runs at every session close, for years of them.
+    const repo = this.store.repos.sessionRun;
+    const earlier = { prediction_set: this.predictionSet, symbol, session: LessThan(session) };
+    const lastDone = (await repo.findOne({ where: { ...earlier, status: 'done' }, order: { session: 'DESC' }, select: { session: true } }))?.session;
+    if (lastDone) return stored.filter((d) => d > lastDone && d < session);
+    const first = (await repo.findOne({ where: earlier, order: { session: 'ASC' }, select: { session: true } }))?.session;
+    return first ? stored.filter((d) => d >= first && d < session) : [];
   }
 }
-
-const maxSession = (rows: Array<Pick<SessionRunRow, 'session'>>) => rows.reduce<string | undefined>((m, r) => (m === undefined || r.session > m ? r.session : m), undefined);
-const minSession = (rows: Array<Pick<SessionRunRow, 'session'>>) => rows.reduce<string | undefined>((m, r) => (m === undefined || r.session < m ? r.session : m), undefined)!;
