@@ -15,6 +15,7 @@ export interface TrainingParams {
 /** Field meanings and defaults: manifest.json, `contributes.configuration.properties.training`. */
 export interface TrainingSettings {
   param_grid: { lr: number[]; hidden: number[]; epochs: number[] };
+  search: 'grid' | 'halving';
   fast_params: TrainingParams;
   cv_splits: number;
   cv_splits_short: number;
@@ -69,10 +70,13 @@ export interface TriggerSettings {
 
 /** Field meanings and defaults: manifest.json, `contributes.configuration.properties.queue`. */
 export interface QueueSettings {
+  /** redis://… for the BullMQ engine; null for the embedded one. */
+  url: string | null;
   run_jobs: boolean;
   lease_ms: number;
   poll_ms: number;
   max_attempts: number;
+  job_timeout_ms: number;
 }
 
 export interface PluginConfig {
