@@ -27,7 +27,7 @@ export function emptyOutOfFold(): OutOfFold {
 }
 
 /** Adds a fold's test predictions (made by a fold model, which has no calibration: these are raw). */
-export function addFold(oof: OutOfFold, fold: Split, prediction: ModelPrediction): void {
+export function addFold(oof: OutOfFold, fold: Split, prediction: Pick<ModelPrediction, 'probUpRaw' | 'magnitude'>): void {
   oof.folds.push(fold);
   oof.indices.push(...fold.test);
   oof.probUp.push(...prediction.probUpRaw);

@@ -6,6 +6,7 @@ import { resolveConfig } from '../config.js';
 import { DEFAULT_FEATURE_NAMES } from '../features/frame.js';
 import { FORECAST_DAYS, SEQ_LEN } from './constants.js';
 import { DEFAULT_DEPLOY_THRESHOLDS } from './deploy-rule.js';
+import { HALVING_SCHEDULE } from './search.js';
 import { parameterGrid } from './trainer.js';
 
 export function trainingSpec() {
@@ -38,6 +39,7 @@ export function trainingSpec() {
       full: {
         cv: `TimeSeriesSplit, expanding train window, ${training.cv_splits} folds (${training.cv_splits_short} when fewer than ${training.short_data_samples} labelled windows), purge gap ${FORECAST_DAYS}`,
         grid: parameterGrid(training),
+        search: `training.search, default ${training.search}. grid: every combination on every fold at its epochs. halving: successive halving — ${HALVING_SCHEDULE}; ranked by the score over the rung's folds, ties by grid order; each rung and each pruned combination with its reason is stored in the run's metrics_json.halving`,
         score: 'avg_f1 − 0.1 · log1p(avg_mse)',
         refit: 'best parameters on every labelled window before the holdout (less the purge gap)',
         holdout_gate: true,

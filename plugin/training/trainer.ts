@@ -1,7 +1,8 @@
 /**
  * The three training modes of the original system, on the symbol's bars:
- * - full: TimeSeriesSplit cross-validation (with a purge gap) over the parameter grid, refit of the best
- *   parameters on everything but the holdout, then the holdout gate;
+ * - full: TimeSeriesSplit cross-validation (with a purge gap) over the parameter grid — every combination on every
+ *   fold, or successive halving (`training.search`, search.ts) —, refit of the best parameters on everything but
+ *   the holdout, then the holdout gate;
  * - fast: the same with 3 folds and one parameter set;
  * - incremental: fine-tune the current model on the most recent windows and make it current, no gate.
  * Every attempt leaves an `lstm_training_run` row, every failure an `lstm_training_failure` row, and a
@@ -28,17 +29,16 @@ import { buildDataset, fitModel, pick, trainingReference, type FitOptions, type 
 import { holdoutEvidence, type HoldoutEvidence } from './holdout-evidence.js';
 import { permutationImportance, type FeatureImportance } from './importance.js';
 import { scoreIncumbent } from './incumbent.js';
-import { cvScore, evaluate, type HoldoutMetrics } from './metrics.js';
+import { evaluate, type HoldoutMetrics } from './metrics.js';
 import { volatilityScales } from '../skill/volatility-scale.js';
-import { addFold, emptyOutOfFold, outOfFoldEvidence, outOfFoldSkill, type OutOfFold, type OutOfFoldEvidence } from './out-of-fold.js';
+import { outOfFoldEvidence, outOfFoldSkill, type OutOfFoldEvidence } from './out-of-fold.js';
+import { searchGrid } from './search.js';
 import { rankMatchedCalibration, type CalibrationMap } from '../skill/calibration-map.js';
 import type { SkillTable } from '../skill/skill-table.js';
 import { holdoutSplit, timeSeriesSplit } from './splits.js';
 
 /** The conformal coverage measured on the holdout when the request does not name one (signals.level_coverage's default). */
 const DEFAULT_LEVEL_COVERAGE = 0.8;
-
-const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 export type TrainingMode = 'full' | 'fast' | 'incremental';
 
@@ -75,13 +75,7 @@ export interface TrainRequest {
   beforeCommit?: () => void | Promise<void>;
 }
 
-export interface CvResult {
-  params: TrainingParams;
-  folds: Array<{ f1: number; mse: number }>;
-  avg_f1: number;
-  avg_mse: number;
-  score: number;
-}
+export type { CvResult } from './search.js';
 
 /** What a full or fast training stores as `metrics_json.skill`: the evidence behind its deploy decision. */
 export interface RunSkill {
@@ -148,36 +142,13 @@ export class Trainer {
     const grid = request.mode === 'fast' ? [settings.fast_params] : parameterGrid(settings);
     const nSplits = request.mode === 'fast' || split.train.length < settings.short_data_samples ? settings.cv_splits_short : settings.cv_splits;
     const folds = timeSeriesSplit(split.train.length, { nSplits, gap: FORECAST_DAYS });
-    const cv: CvResult[] = [];
-    const outOfFold: OutOfFold[] = [];
-    for (const [p, params] of grid.entries()) {
-      const scores: CvResult['folds'] = [];
-      const oof = emptyOutOfFold();
-      for (const [f, fold] of folds.entries()) {
-        const step = `params ${p + 1}/${grid.length}, fold ${f + 1}/${folds.length}`;
-        const model = await fitModel(data, fold.train, labels, this.fitOptions(request, params, 'cv', step));
-        try {
-          const prediction = model.predict(samples, fold.test);
-          const m = evaluate({
-            actualDirection: pick(labels.direction, fold.test),
-            predictedDirection: prediction.direction,
-            actualReturn: pick(labels.magnitude, fold.test),
-            predictedReturn: prediction.magnitude,
-          });
-          scores.push({ f1: m.f1, mse: m.mse });
-          addFold(oof, fold, prediction);
-        } finally {
-          model.dispose();
-        }
-      }
-      const avgF1 = mean(scores.map((s) => s.f1));
-      const avgMse = mean(scores.map((s) => s.mse));
-      cv.push({ params, folds: scores, avg_f1: avgF1, avg_mse: avgMse, score: cvScore(avgF1, avgMse) });
-      outOfFold.push(oof);
-    }
-    const bestIndex = cv.reduce((best, c, i) => (c.score > cv[best]!.score ? i : best), 0);
-    const best = cv[bestIndex]!;
-    const oof = outOfFold[bestIndex]!;
+    const searched = await searchGrid(
+      { dataset: data, labels, folds, settings, trainingType: request.mode },
+      grid,
+      request.mode === 'full' ? settings.search : 'grid',
+      { progress: (step) => (e) => this.progress(request, 'cv', step, e) },
+    );
+    const { cv, best, outOfFold: oof } = searched;
     // The volatility scale of each window's as-of session: conformal scores are measured in it.
     const scaleOf = new Map(volatilityScales(request.bars).map((scale, i) => [request.bars[i]!.date, scale]));
     const scalesAt = (indices: readonly number[]) => indices.map((i) => scaleOf.get(samples.asOf[i]!)!);
@@ -274,8 +245,10 @@ export class Trainer {
       data_end: dataEnd,
       params_json: { ...best.params, batch_size: settings.batch_size, dropout: settings.dropout, seed: settings.seed, n_splits: nSplits, holdout_size: holdoutSize, feature_names: request.featureNames },
       metrics_json: {
+        search: searched.search,
         cv,
         best_score: best.score,
+        ...(searched.halving && { halving: searched.halving }),
         ...(importance && { importance }),
         ...(comparison.fair && { current_holdout: comparison.current }),
         skill: {
