@@ -16,6 +16,7 @@ import {
   type LstmSignalsPlugin,
   type Logger,
   type ModelMetadata,
+  type TrainingJobRow,
 } from '../plugin/index.js';
 import { trainingModeOf } from '../plugin/api/model-routes.js';
 import { CsvBarSource } from '../adapters/bars/csv.js';
@@ -135,6 +136,9 @@ describe.each(testDatabases)('the HTTP API over real HTTP on $name', (db) => {
     ['POST', '/train', { symbol: 'SPX', start: '2019-06-03', end: '2019-01-02' }, 'end: must not be before start (2019-06-03)'],
     ['GET', '/jobs/abc', undefined, 'id: must be integer'],
     ['GET', '/jobs/0', undefined, 'id: must be >= 1'],
+    ['POST', '/jobs/0/retry', {}, 'id: must be >= 1'],
+    ['POST', '/jobs/abc/cancel', {}, 'id: must be integer'],
+    ['POST', '/jobs/1/cancel', { force: true }, 'force: is not a known field'],
     ['GET', '/plot-data?symbol=SPX&years=4', undefined, 'years: must be equal to one of the allowed values (1, 2, 3)'],
     ['GET', '/training-runs?limit=0', undefined, 'limit: must be >= 1'],
     ['GET', '/versions?symbol=bad%20symbol', undefined, 'symbol: must match pattern "^[A-Za-z0-9._^-]{1,32}$"'],
@@ -157,11 +161,13 @@ describe.each(testDatabases)('the HTTP API over real HTTP on $name', (db) => {
     ['GET', '/performance-decay?symbol=SPX', undefined],
     ['POST', '/alerts', {}],
     ['POST', '/check-triggers', {}],
+    ['POST', '/jobs/1/retry', {}],
+    ['POST', '/jobs/1/cancel', {}],
   ] as const;
 
   it('declares exactly the routes that write as admin', () => {
     expect(host.routes.filter((r) => r.access === 'admin').map((r) => `${r.method} ${r.path}`).sort()).toEqual(
-      adminRoutes.map(([method, route]) => `${method} /api/lstm${route.split('?')[0]}`).sort(),
+      adminRoutes.map(([method, route]) => `${method} /api/lstm${route.split('?')[0]!.replace(/\/jobs\/\d+\//, '/jobs/:id/')}`).sort(),
     );
   });
 
@@ -442,6 +448,51 @@ describe.each(testDatabases)('the HTTP API over real HTTP on $name', (db) => {
     expect(body.replays).toEqual({ 'lstm-swing': json({ reports: replay.reports, direction_accuracy: replay.direction_accuracy, calibration: replay.calibration, skill: replay.skill }) });
     // The folder is the server's business: the answer does not name it.
     expect(await call('GET', '/backtests/bt-none')).toEqual({ status: 404, body: { error: 'no backtest bt-none in the backtests folder' } });
+  });
+
+  it('POST /jobs/:id/retry queues a failed job again and POST /jobs/:id/cancel fails a queued one as cancelled; 404 and 409 say why not', async () => {
+    // IDX's lock is held by a job running on another machine, so nothing here claims IDX's queued jobs while the test looks.
+    const store = plugin.store!;
+    const worker = 'gpu-box-2:4242:1764680000000';
+    const inAnHour = new Date(Date.now() + 3_600_000);
+    const job = (row: Partial<TrainingJobRow>) => store.repos.trainingJob.save({ symbol: 'IDX', training_type: 'fast', trigger_type: 'manual', session: null, attempts: 0, ...row });
+    const running = await job({ status: 'running', worker, attempts: 1, started_at: new Date(), lease_expires_at: inAnHour, active_key: 'IDX|fast|manual' });
+    await store.repos.trainingLock.insert({ symbol: 'IDX', owner: `${worker} job ${running.id}`, acquired_at: new Date(), expires_at: inAnHour });
+    const failed = await job({ status: 'failed', training_type: 'full', trigger_type: 'weekly', session: '2019-12-27', attempts: 3, finished_at: new Date(), error: 'worker gpu-box-3:7:1 died during the job' });
+    const twin = await job({ status: 'failed', training_type: 'full', trigger_type: 'weekly', session: '2019-12-27', attempts: 1, finished_at: new Date(), error: 'out of memory' });
+    const queued = await job({ status: 'queued', training_type: 'full', session: '2019-12-31', trigger_type: 'monthly', active_key: 'IDX|full|2019-12-31' });
+    const row = (id: number) => store.repos.trainingJob.findOneByOrFail({ id });
+    try {
+      const retried = await call('POST', `/jobs/${failed.id}/retry`, { body: {} });
+      expect(retried.status).toBe(200);
+      expect(retried.body.job).toMatchObject({ id: failed.id, status: 'queued', attempts: 0, finished_at: null, active_key: 'IDX|full|2019-12-27' });
+      expect(await row(failed.id)).toMatchObject({ status: 'queued', attempts: 0, finished_at: null });
+      expect(await call('POST', `/jobs/${failed.id}/retry`)).toEqual({ status: 409, body: { error: `training job ${failed.id} is queued: only a failed job can be retried` } });
+      // An equal training (same symbol, mode and session) is active now: the twin is refused and stays failed.
+      expect(await call('POST', `/jobs/${twin.id}/retry`)).toEqual({
+        status: 409,
+        body: { error: `training job ${twin.id} is not retried: the same training is already queued as job ${failed.id}` },
+      });
+      expect((await row(twin.id)).status).toBe('failed');
+
+      const cancelled = await call('POST', `/jobs/${queued.id}/cancel`);
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.job).toMatchObject({ id: queued.id, status: 'failed', error: 'cancelled while queued', active_key: null });
+      expect(await row(queued.id)).toMatchObject({ status: 'failed', error: 'cancelled while queued', active_key: null });
+      expect(await call('POST', `/jobs/${queued.id}/cancel`)).toEqual({ status: 409, body: { error: `training job ${queued.id} has failed already: nothing to cancel` } });
+      // A running job is asked to stop: its worker (on the other machine) ends it at its next lease renewal.
+      expect((await call('POST', `/jobs/${running.id}/cancel`)).body.job).toMatchObject({ id: running.id, status: 'running', worker, error: 'cancel requested' });
+      await store.repos.trainingJob.update({ id: running.id }, { error: 'committing' });
+      expect(await call('POST', `/jobs/${running.id}/cancel`)).toEqual({ status: 409, body: { error: `training job ${running.id} is committing its outcome: too late to cancel` } });
+
+      expect(await call('POST', '/jobs/999999/retry')).toEqual({ status: 404, body: { error: 'no training job 999999' } });
+      expect(await call('POST', '/jobs/999999/cancel')).toEqual({ status: 404, body: { error: 'no training job 999999' } });
+    } finally {
+      // Nothing of IDX left active for the later tests.
+      await store.repos.trainingJob.update({ symbol: 'IDX', status: 'queued' }, { status: 'failed', active_key: null });
+      await store.repos.trainingJob.update({ symbol: 'IDX', status: 'running' }, { status: 'failed', worker: null, lease_expires_at: null, active_key: null });
+      await store.repos.trainingLock.delete({ symbol: 'IDX' });
+    }
   });
 
   it('sends signals and admin answers with Cache-Control: no-store and the security headers', async () => {

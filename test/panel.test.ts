@@ -1,13 +1,14 @@
 /**
  * The /lstm admin panel in a real browser — Debian's chromium driven by playwright-core — against the
  * standalone host's HTTP server and the real plugin, on the bundled S&P 500 bars with toy-sized training.
- * Screenshots of the three tabs, and of the skill card, are written to test-artifacts/.
+ * Screenshots of the four tabs, and of the skill card, are written to test-artifacts/.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { In } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CsvBarSource } from '../adapters/bars/csv.js';
 import { startHttpServer, type RunningHttpServer } from '../adapters/standalone/http-server.js';
@@ -210,7 +211,8 @@ describe.skipIf(browserMissing)('the /lstm panel in chromium', () => {
       progress
         ? [progress.stage, progress.step, progress.epochs && `epoch ${progress.epoch}/${progress.epochs}`, progress.loss !== undefined && `loss ${num(progress.loss)}`].filter(Boolean).join(' · ')
         : { queued: 'waiting for a worker…', running: 'starting…' }[job.status as string];
-    expect(renders).toEqual(states.map((state) => `Job #${state.job.id} · SPX · fast\n${state.job.status}\n${progressText(state)}`));
+    // A running job's error is the queue's marker while its training commits (`committing`): shown under the progress.
+    expect(renders).toEqual(states.map((state) => `Job #${state.job.id} · SPX · fast\n${state.job.status}\n${progressText(state)}${state.job.error ? `\n\n${state.job.error}` : ''}`));
   }
 
   async function expectTrainResult(run: TrainingRunRow): Promise<void> {
@@ -547,6 +549,86 @@ describe.skipIf(browserMissing)('the /lstm panel in chromium', () => {
     expect(await detail.innerText()).toBe(`STALE data ${spx.data_age_days} days (${spx.data_age_sessions} sessions) old: this is the signal of ${LAST_SESSION}, not of today\nno skill no forecaster has shown skill on NDX: HOLD at the base rate`);
     expect((await cellTexts('#signals-table tr[data-symbol="NDX"]')).at(-1)).toBe('base_rate');
     await page.unroute('**/api/lstm/signals');
+    expect(pageErrors).toEqual([]);
+  });
+  step('shows the queue of every worker, and retries a failed job and cancels a queued one from it', async () => {
+    // QQQ's lock is held by a job running on another machine, so this process claims none of QQQ's jobs while the test looks.
+    const store = plugin.store!;
+    const worker = 'gpu-box-2:4242:1764680000000';
+    const inAnHour = new Date(Date.now() + 3_600_000);
+    const seed = (row: Partial<TrainingJobRow>) => store.repos.trainingJob.save({ symbol: 'QQQ', training_type: 'full', trigger_type: 'weekly', session: null, attempts: 0, ...row });
+    const running = await seed({
+      status: 'running',
+      training_type: 'fast',
+      trigger_type: 'manual',
+      worker,
+      attempts: 2,
+      started_at: new Date('2020-04-20T09:30:00Z'),
+      lease_expires_at: inAnHour,
+      active_key: 'QQQ|fast|manual',
+      progress_json: { symbol: 'QQQ', stage: 'cv', step: 'params 2/4, fold 3/5', epoch: 7, epochs: TRAINING_EPOCHS, loss: 0.693147 },
+    });
+    await store.repos.trainingLock.insert({ symbol: 'QQQ', owner: `${worker} job ${running.id}`, acquired_at: new Date(), expires_at: inAnHour });
+    const queued = await seed({ status: 'queued', session: LAST_SESSION, active_key: `QQQ|full|${LAST_SESSION}` });
+    const died = 'worker gpu-box-3:77:1764600000000 died during the job (attempt 3 of 3: its lease ran out)';
+    const failed = await seed({
+      status: 'failed',
+      trigger_type: 'monthly',
+      session: '2020-03-31',
+      attempts: 3,
+      started_at: new Date('2020-04-01T08:00:00Z'),
+      finished_at: new Date('2020-04-01T08:45:00Z'),
+      error: died,
+      progress_json: { symbol: 'QQQ', stage: 'refit', step: 'final fit', epoch: 4, epochs: TRAINING_EPOCHS, loss: 0.7 },
+    });
+    // The same training failed once before: once `failed` is queued again, retrying this one is refused.
+    const twin = await seed({ status: 'failed', trigger_type: 'monthly', session: '2020-03-31', attempts: 1, started_at: new Date('2020-03-31T22:00:00Z'), finished_at: new Date('2020-03-31T22:01:00Z'), error: 'out of memory' });
+    const succeeded = await store.repos.trainingJob.find({ where: { status: 'succeeded' }, order: { id: 'DESC' } });
+    expect(succeeded.map((j) => j.symbol)).toEqual(['SPX', 'SPX']);
+
+    await page.click('[data-tab="queue"]');
+    const row = (id: number) => `#queue-tables tr[data-job="${id}"]`;
+    await page.locator(row(failed.id)).waitFor();
+    const ids = (group: string) => page.locator(`#queue-tables [data-jobs="${group}"] tr[data-job]`).evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-job'))));
+    expect([await ids('active'), await ids('waiting'), await ids('failed'), await ids('completed')]).toEqual([[running.id], [queued.id], [failed.id, twin.id], succeeded.map((j) => j.id)]);
+    expect(await page.locator('#queue-summary').innerText()).toBe('active 1 · waiting 1 · failed 2 · completed 2 · 2 trainings at once per process');
+
+    expect(await cellTexts(row(running.id))).toEqual([String(running.id), 'QQQ', 'fast', 'manual', '–', 'running', 'gpu-box-2', '2', `cv · params 2/4, fold 3/5 · epoch 7/${TRAINING_EPOCHS} · loss 0.6931`, '2020-04-20 09:30', '–', '–', 'Cancel']);
+    expect(await page.locator(`${row(running.id)} [data-worker]`).getAttribute('title')).toBe(worker);
+    expect(await cellTexts(row(queued.id))).toEqual([String(queued.id), 'QQQ', 'full', 'weekly', LAST_SESSION, 'queued', '–', '0', '–', '–', '–', '–', 'Cancel']);
+    expect(await cellTexts(row(failed.id))).toEqual([String(failed.id), 'QQQ', 'full', 'monthly', '2020-03-31', 'failed', '–', '3', `refit · final fit · epoch 4/${TRAINING_EPOCHS} · loss 0.7000`, '2020-04-01 08:00', '2020-04-01 08:45', died, 'Retry']);
+    // A completed job: its last progress and its attempt, no button.
+    const done = succeeded[0]!;
+    const doneCells = await cellTexts(row(done.id));
+    const last = done.progress_json as unknown as TrainingProgress;
+    expect(last.stage).toBe('holdout');
+    expect([doneCells[0], doneCells[5], doneCells[7], doneCells[8], doneCells[11], doneCells[12]]).toEqual([String(done.id), 'succeeded', '1', `holdout · ${last.step}`, '–', '']);
+
+    await page.click(`${row(failed.id)} button[data-action="retry"]`);
+    await expect.poll(() => page.locator('#queue-message').innerText()).toBe(`Job #${failed.id} (QQQ full) is queued again.`);
+    expect(await store.repos.trainingJob.findOneByOrFail({ id: failed.id })).toMatchObject({ status: 'queued', attempts: 0, finished_at: null, active_key: 'QQQ|full|2020-03-31' });
+    await expect.poll(() => ids('waiting')).toEqual([queued.id, failed.id]);
+    // Waiting again: the progress of its last attempt is not shown; its last error still is.
+    expect((await cellTexts(row(failed.id))).slice(5, 12)).toEqual(['queued', '–', '0', '–', '–', '–', died]);
+
+    // Refused: the server's reason is shown, and the job stays failed.
+    await page.click(`${row(twin.id)} button[data-action="retry"]`);
+    await expect.poll(() => page.locator('#queue-message').innerText()).toBe(
+      `POST /jobs/${twin.id}/retry: 409 training job ${twin.id} is not retried: the same training is already queued as job ${failed.id}`,
+    );
+    expect(await page.getAttribute('#queue-message', 'class')).toBe('error');
+    expect((await store.repos.trainingJob.findOneByOrFail({ id: twin.id })).status).toBe('failed');
+
+    await page.click(`${row(queued.id)} button[data-action="cancel"]`);
+    await expect.poll(() => page.locator('#queue-message').innerText()).toBe(`Job #${queued.id} (QQQ full) is cancelled.`);
+    expect(await store.repos.trainingJob.findOneByOrFail({ id: queued.id })).toMatchObject({ status: 'failed', error: 'cancelled while queued', active_key: null });
+    await expect.poll(() => ids('failed')).toEqual([queued.id, twin.id]);
+    expect((await cellTexts(row(queued.id))).slice(5)).toEqual(['failed', '–', '0', '–', '–', expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d$/), 'cancelled while queued', 'Retry']);
+    await screenshot('queue');
+
+    // Nothing of QQQ left for another step: its jobs ended, then its lock released.
+    await store.repos.trainingJob.update({ symbol: 'QQQ', status: In(['queued', 'running']) }, { status: 'failed', worker: null, lease_expires_at: null, active_key: null });
+    await store.repos.trainingLock.delete({ symbol: 'QQQ' });
     expect(pageErrors).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import type { Route } from '../host.js';
 import type { LstmSignalsPlugin } from '../plugin.js';
 import { trainingSpec } from '../training/spec.js';
 import type { TrainingMode } from '../training/trainer.js';
+import { jobActionRoutes } from './job-routes.js';
 import { API_PREFIX, apiRoute, NotFound, requireSymbol } from './route.js';
 import { DATE, FLAG, inputOf, SYMBOL } from './schemas.js';
 import { InputError } from './validation.js';
@@ -58,6 +59,7 @@ export function modelRoutes(plugin: LstmSignalsPlugin): Route[] {
         return found;
       },
     }),
+    ...jobActionRoutes(plugin),
     apiRoute<{ symbol: string; years: 1 | 2 | 3 }>({
       method: 'GET',
       path: '/plot-data',

@@ -2,7 +2,7 @@
  * How the plugin's HTTP API is written: each route declares the JSON Schema of its input (the query of a
  * GET, the JSON body of a POST) and of its path parameters, and its handler receives them validated.
  * Answers are JSON. Invalid input is 400, an unknown symbol, version, job or backtest 404, and a request
- * the data cannot serve (no model may forecast, a corrupted model, a rollback to a candidate) 409, each `{ error }`; anything else
+ * the data cannot serve (no model may forecast, a corrupted model, a rollback to a candidate, a job that cannot be retried or cancelled) 409, each `{ error }`; anything else
  * is thrown to the host, whose server answers 500.
  */
 import { NoForecastError } from '../forecasting/fallback.js';
@@ -15,6 +15,11 @@ export const API_PREFIX = '/api/lstm';
 
 export class NotFound extends Error {
   override name = 'NotFound';
+}
+
+/** A request the resource's present state refuses (a training job that cannot be retried or cancelled now): 409. */
+export class Conflict extends Error {
+  override name = 'Conflict';
 }
 
 export interface ApiRouteSpec<Input, Params> {
@@ -36,7 +41,7 @@ const NO_INPUT: InputSchema = { type: 'object', properties: {}, additionalProper
 function statusOf(error: unknown): number | undefined {
   if (error instanceof InputError) return 400;
   if (error instanceof NotFound) return 404;
-  if (error instanceof NoForecastError || error instanceof ModelBlobError || error instanceof CandidateVersionError) return 409;
+  if (error instanceof Conflict || error instanceof NoForecastError || error instanceof ModelBlobError || error instanceof CandidateVersionError) return 409;
   return undefined;
 }
 

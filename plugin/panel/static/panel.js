@@ -1,10 +1,11 @@
 /**
- * The /lstm admin panel: three tabs over the plugin's HTTP API. Plain DOM and ECharts (loaded before
+ * The /lstm admin panel: four tabs over the plugin's HTTP API. Plain DOM and ECharts (loaded before
  * this module as `window.echarts`); no framework, no build step.
  */
 const API = '/api/lstm';
 const TOKEN_KEY = 'lstm-signals:admin-token';
 const POLL_MS = 1000;
+const QUEUE_REFRESH_MS = 2000;
 const BLUE = '#2563eb';
 const RED = '#dc2626';
 const GREY = '#94a3b8';
@@ -214,6 +215,7 @@ const TABS = {
     ['#skill-card', () => loadSkill($('#skill-form'), { auto: true })],
     ['#calibration-card', () => loadCalibration()],
   ],
+  queue: [['#queue-card', () => loadQueue()]],
 };
 
 function showTab(name) {
@@ -231,14 +233,13 @@ const HOLDOUT_METRICS = ['n', 'accuracy', 'f1', 'mse', 'mae', 'rmse', 'direction
 
 const FINISHED = new Set(['succeeded', 'failed']);
 
+/** A job's reported progress (trainer's TrainingProgress): "cv · params 1/2, fold 3/3 · epoch 12/30 · loss 0.6931". */
+const progressText = (p) => [p.stage, p.step, p.epochs && `epoch ${p.epoch}/${p.epochs}`, p.loss != null && `loss ${num(p.loss)}`].filter(Boolean).join(' · ');
+
 function renderJob(job, progress) {
   const target = $('#train-job');
   const done = FINISHED.has(job.status);
-  const stage = progress
-    ? [progress.stage, progress.step, progress.epochs && `epoch ${progress.epoch}/${progress.epochs}`, progress.loss != null && `loss ${num(progress.loss)}`]
-        .filter(Boolean)
-        .join(' · ')
-    : { queued: 'waiting for a worker…', running: 'starting…' }[job.status] ?? '';
+  const stage = progress ? progressText(progress) : { queued: 'waiting for a worker…', running: 'starting…' }[job.status] ?? '';
   const share = progress?.epochs ? progress.epoch / progress.epochs : 0;
   show(
     target,
@@ -1002,6 +1003,86 @@ async function loadBacktest(form) {
   });
 }
 
+// ---- Queue -------------------------------------------------------------------------------------
+
+/** A worker id is `host:pid:start`: the host is shown, the whole id in the tooltip. */
+const workerHost = (worker) => (worker ? el('span', { title: worker, 'data-worker': worker }, worker.split(':')[0]) : DASH);
+
+const JOB_ACTIONS = {
+  retry: { label: 'Retry', done: (job) => `Job #${job.id} (${job.symbol} ${job.training_type}) is queued again.` },
+  cancel: {
+    label: 'Cancel',
+    done: (job) => (job.status === 'failed' ? `Job #${job.id} (${job.symbol} ${job.training_type}) is cancelled.` : `Job #${job.id} (${job.symbol} ${job.training_type}): its worker stops it at its next lease renewal.`),
+  },
+};
+const actionOf = (job) => (job.status === 'failed' ? 'retry' : FINISHED.has(job.status) ? null : 'cancel');
+
+const QUEUE_COLUMNS = [
+  { label: '#', num: true, value: (j) => String(j.id) },
+  { label: 'Symbol', value: (j) => j.symbol },
+  { label: 'Mode', value: (j) => j.training_type },
+  { label: 'Trigger', value: (j) => j.trigger_type },
+  { label: 'Session', value: (j) => j.session ?? DASH },
+  { label: 'Status', value: (j) => badge(j.status) },
+  { label: 'Worker', value: (j) => workerHost(j.worker) },
+  { label: 'Attempts', num: true, value: (j) => String(j.attempts) },
+  // A waiting job's stored progress is its previous attempt's (a retried job keeps it): not shown.
+  { label: 'Progress', wrap: true, value: (j) => (j.progress_json && j.status !== 'queued' ? progressText(j.progress_json) : DASH) },
+  { label: 'Started', breaks: true, value: (j) => stamp(j.started_at) },
+  { label: 'Finished', breaks: true, value: (j) => stamp(j.finished_at) },
+  { label: 'Last error', wrap: true, value: (j) => j.error ?? DASH },
+  {
+    label: '',
+    value: (j) => {
+      const action = actionOf(j);
+      return action ? el('button', { type: 'button', 'data-action': action, onclick: () => act($('#queue-card'), () => changeJob(j, action)) }, JOB_ACTIONS[action].label) : null;
+    },
+  },
+];
+
+/** The last queue rendered, so a refresh that finds it unchanged leaves the tables (and a pointer on a button) alone. */
+let shownQueue = '';
+
+async function loadQueue() {
+  const state = await api('GET', '/jobs');
+  const text = JSON.stringify(state);
+  if (text === shownQueue && $('#queue-tables').hasChildNodes()) return;
+  shownQueue = text;
+  const groups = [
+    ['active', 'Active', state.running, 'Nothing running.'],
+    ['waiting', 'Waiting', state.queued, 'Nothing waiting.'],
+    ['failed', 'Failed', state.recent.filter((j) => j.status === 'failed'), 'None failed.'],
+    ['completed', 'Completed', state.recent.filter((j) => j.status === 'succeeded'), 'None completed.'],
+  ];
+  $('#queue-summary').textContent = `${groups.map(([, title, jobs]) => `${title.toLowerCase()} ${jobs.length}`).join(' · ')} · ${plural(state.concurrency, 'training')} at once per process`;
+  show(
+    $('#queue-tables'),
+    ...groups.map(([id, title, jobs, empty]) =>
+      el('section', { 'data-jobs': id }, el('h3', {}, `${title} (${jobs.length})`), el('div', { class: 'table-wrap' }, table(QUEUE_COLUMNS, jobs, { rowAttributes: (j) => ({ 'data-job': j.id }), empty }))),
+    ),
+  );
+}
+
+/** Retry or cancel: the outcome, or the server's reason for refusing, stays shown until the next action. */
+async function changeJob(job, action) {
+  const message = $('#queue-message');
+  try {
+    const changed = (await api('POST', `/jobs/${job.id}/${action}`, { body: {} })).job;
+    message.className = 'ok-text';
+    show(message, JOB_ACTIONS[action].done(changed));
+  } catch (e) {
+    message.className = 'error';
+    show(message, e instanceof Error ? e.message : String(e));
+  }
+  await loadQueue();
+}
+
+/** While the Queue tab is open it follows the queue, as the training card follows its job. */
+function refreshQueue() {
+  const card = $('#queue-card');
+  if (!card.closest('[data-panel]').hidden && !card.hasAttribute('aria-busy')) void act(card, loadQueue);
+}
+
 // ---- wiring ------------------------------------------------------------------------------------
 
 /** Binds a form's submit to a card action; the submitter (e.g. the years button) is passed on. */
@@ -1034,5 +1115,7 @@ $('#alerts-check').addEventListener('click', () => act($('#alerts-card'), () => 
 $('#alerts-fire').addEventListener('click', () => act($('#alerts-card'), () => alerts(true)));
 onSubmit($('#skill-form'), (form) => loadSkill(form));
 onSubmit($('#backtest-form'), loadBacktest);
+$('#queue-reload').addEventListener('click', () => act($('#queue-card'), loadQueue));
+setInterval(refreshQueue, QUEUE_REFRESH_MS);
 
 showTab(location.hash.slice(1) in TABS ? location.hash.slice(1) : 'train');
