@@ -72,6 +72,7 @@ export interface TriggerSettings {
 export interface QueueSettings {
   /** redis://… for the BullMQ engine; null for the embedded one. */
   url: string | null;
+  name: string;
   run_jobs: boolean;
   lease_ms: number;
   poll_ms: number;

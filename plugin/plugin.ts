@@ -21,7 +21,8 @@ import type { AlertCandidate } from './monitoring/alert-rules.js';
 import { calibrationReport, type CalibrationReport } from './monitoring/calibration.js';
 import { checkDecay, type DecayResult } from './monitoring/decay.js';
 import { decaySettings, monitoringStatus, type MonitoringStatus } from './monitoring/status.js';
-import { DatabaseTrainingQueue } from './queue/database-queue.js';
+import type { WorkingQueue } from './queue/job-table.js';
+import { openTrainingQueue } from './queue/queue-engine.js';
 import { type QueueState, type TrainingJobRequest, type TrainingQueueEvent, type TrainingSummary } from './queue/training-queue.js';
 import { ModelRegistry } from './registry/model-registry.js';
 import { TrainingLog } from './registry/training-log.js';
@@ -70,6 +71,10 @@ export interface LstmSignalsPlugin extends PluginInstance<Manifest> {
   /** Queues a training (off the signal path); returns the queued job at once. */
   enqueueTraining(request: TrainingJobRequest): Promise<TrainingJobRow>;
   queueState(): Promise<QueueState>;
+  /** A failed job queued again, through whichever engine runs the queue (see TrainingQueue.retry). */
+  retryTraining(id: number): Promise<TrainingJobRow>;
+  /** A queued job cancelled, or a running one asked to stop (see TrainingQueue.cancel). */
+  cancelTraining(id: number): Promise<TrainingJobRow>;
   /** Forecasts, grades and logs one symbol at a stored session; emits `lstm:prediction` and `lstm:signal`. */
   predict(symbol: string, options?: PredictOptions): Promise<Prediction>;
   /** `update_accuracy(symbol, as_of)`: backfills the predictions whose fifth session has come. */
@@ -114,7 +119,7 @@ interface Runtime {
   host: Host;
   store: Store;
   predictor: Predictor;
-  queue: DatabaseTrainingQueue;
+  queue: WorkingQueue;
   alerts: AlertService;
   /** Symbols followed, and those the feed failed to deliver at activation, with why. */
   followed: string[];
@@ -250,7 +255,7 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
         host,
         store,
         predictor: new Predictor(store, config, () => clock(host)),
-        queue: new DatabaseTrainingQueue({
+        queue: await openTrainingQueue({
           store,
           databaseUrl: url,
           config,
@@ -342,6 +347,14 @@ export function createPlugin(input: PluginConfigInput = {}): LstmSignalsPlugin {
 
     queueState() {
       return active().queue.state();
+    },
+
+    retryTraining(id) {
+      return active().queue.retry(id);
+    },
+
+    cancelTraining(id) {
+      return active().queue.cancel(id);
     },
 
     async checkTriggers({ symbol, run }) {

@@ -5,7 +5,8 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BarStore, ModelRegistry, Store, resolveConfig, type DailyBar } from '../plugin/index.js';
-import { DatabaseTrainingQueue, type DatabaseQueueOptions } from '../plugin/queue/database-queue.js';
+import { DatabaseTrainingQueue } from '../plugin/queue/database-queue.js';
+import type { QueueOptions } from '../plugin/queue/job-table.js';
 import { TrainingLock } from '../plugin/queue/training-lock.js';
 import type { TrainingQueueEvent } from '../plugin/queue/training-queue.js';
 import type { TrainingJobRow } from '../plugin/store/entities.js';
@@ -84,7 +85,7 @@ describe.each(databases)('training queue on $name', (db) => {
   const queues: DatabaseTrainingQueue[] = [];
 
   /** A queue of this test, closed after it, recording its events in `events`. */
-  function openQueue(options: Partial<DatabaseQueueOptions> = {}, events: TrainingQueueEvent[] = []): DatabaseTrainingQueue {
+  function openQueue(options: Partial<QueueOptions> = {}, events: TrainingQueueEvent[] = []): DatabaseTrainingQueue {
     const queue = new DatabaseTrainingQueue({ store, databaseUrl: url, config, concurrency: 2, settings: { poll_ms: 100 }, onEvent: (e: TrainingQueueEvent) => events.push(e), ...options });
     queue.startWorking();
     queues.push(queue);

@@ -59,3 +59,11 @@ export function configOption(): Option {
     existingPath('file'),
   );
 }
+
+/** `--queue-url URL`, on the commands that queue or run trainings across machines. */
+export function queueUrlOption(): Option {
+  return new Option('--queue-url <url>', 'redis://… : the training queue on BullMQ over that Redis (default: $LSTM_REDIS_URL, else queue.url, else jobs in the database)').argParser((value: string) => {
+    if (!/^rediss?:\/\//.test(value)) throw new InvalidArgumentError('not a redis:// or rediss:// URL');
+    return value;
+  });
+}

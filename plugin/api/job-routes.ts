@@ -1,12 +1,10 @@
 /**
- * A training job retried or cancelled over HTTP, as `lstm-signals queue --retry/--cancel` does: through a queue over
- * the plugin's store that never runs jobs itself, so whichever process works the queue picks the change up at its
- * next poll (a cancelled running job stops at its worker's next lease renewal).
+ * A training job retried or cancelled over HTTP, as `lstm-signals queue --retry/--cancel` does: through the plugin's
+ * queue, whichever engine it runs on, so a retried job reaches a worker (a cancelled running job stops at its
+ * worker's next lease renewal).
  */
 import type { Route } from '../host.js';
 import type { LstmSignalsPlugin } from '../plugin.js';
-import { DatabaseTrainingQueue } from '../queue/database-queue.js';
-import type { TrainingQueue } from '../queue/training-queue.js';
 import type { TrainingJobRow } from '../store/entities.js';
 import { apiRoute, Conflict, NotFound } from './route.js';
 import { inputOf } from './schemas.js';
@@ -14,12 +12,10 @@ import { inputOf } from './schemas.js';
 const JOB_ID = inputOf({ id: { type: 'integer', minimum: 1 } }, ['id']);
 
 /** 404 for no such job; the queue's refusal of this job (`training job ID …`: not failed, finished already, committing, an equal job active) is 409. */
-async function changeJob(plugin: LstmSignalsPlugin, id: number, change: (queue: TrainingQueue) => Promise<TrainingJobRow>): Promise<{ job: TrainingJobRow }> {
-  const store = plugin.store;
-  if (!store || !(await plugin.trainingJob(id))) throw new NotFound(`no training job ${id}`);
-  const queue = new DatabaseTrainingQueue({ store, databaseUrl: plugin.config.db_url, config: plugin.config, runner: 'inline' });
+async function changeJob(plugin: LstmSignalsPlugin, id: number, change: () => Promise<TrainingJobRow>): Promise<{ job: TrainingJobRow }> {
+  if (!(await plugin.trainingJob(id))) throw new NotFound(`no training job ${id}`);
   try {
-    return { job: await change(queue) };
+    return { job: await change() };
   } catch (error) {
     const message = error instanceof Error ? error.message : '';
     if (message.startsWith(`training job ${id} `)) throw new Conflict(message);
@@ -35,7 +31,7 @@ export function jobActionRoutes(plugin: LstmSignalsPlugin): Route[] {
       path: `/jobs/:id/${action}`,
       access: 'admin',
       params: JOB_ID,
-      handler: (_, { id }) => changeJob(plugin, id, (queue) => queue[action](id)),
+      handler: (_, { id }) => changeJob(plugin, id, () => (action === 'retry' ? plugin.retryTraining(id) : plugin.cancelTraining(id))),
     }),
   );
 }

@@ -2,21 +2,35 @@
  * The training queue across processes: three `lstm-signals worker` processes share one database. One is killed
  * with SIGKILL in the middle of a job: another finishes the job, exactly one version is deployed, no job stays
  * `running` and no lock outlives its owner. One is stopped with SIGTERM in the middle of a job: it exits, the job
- * is queued again and another worker finishes it. Two weekly runs at once train each symbol once. On a SQLite
- * file and a MariaDB/MySQL scratch database.
+ * is queued again and another worker finishes it. Two weekly runs at once train each symbol once. With the embedded
+ * engine on a SQLite file and a MariaDB/MySQL scratch database; with BullMQ on Redis and MariaDB/MySQL (a SQLite file
+ * where no MySQL is configured).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BarStore, DatabaseTrainingQueue, resolveConfig, type Store, type TrainingJobRow } from '../../plugin/index.js';
+import { BarStore, openTrainingQueue, resolveConfig, type PluginConfigInput, type Store, type TrainingJobRow, type WorkingQueue } from '../../plugin/index.js';
 import { BIN, runCli } from '../support/cli.js';
+import { redisUrl, deleteQueueKeys, uniqueQueueName } from '../support/redis.js';
 import { sharedDatabases, useSharedDatabase } from '../support/shared-databases.js';
 import { spxBars, SPX_CSV } from '../support/spx.js';
 import { TINY_TRAINING } from '../support/tiny-training.js';
 
 const CONFIG = { training: TINY_TRAINING, triggers: { concurrency: 1 }, queue: { poll_ms: 200, lease_ms: 5_000 } };
+
+/** Each engine with the databases it runs on here; the BullMQ one on its own queue name. */
+const engines = [
+  ...sharedDatabases.map((db) => ({ engine: 'embedded', db, config: (): PluginConfigInput => CONFIG })),
+  ...(redisUrl
+    ? [sharedDatabases.at(-1)!].map((db) => {
+        const name = uniqueQueueName();
+        return { engine: 'BullMQ', db, config: (): PluginConfigInput => ({ ...CONFIG, queue: { ...CONFIG.queue, url: redisUrl!, name } }) };
+      })
+    : []),
+];
+const cleanUp = async (config: PluginConfigInput) => void (config.queue?.name && (await deleteQueueKeys(config.queue.name)));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -31,13 +45,13 @@ async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T)
   }
 }
 
-describe.each(sharedDatabases)('kill -9 and SIGTERM: three worker processes share the queue of a $name database', (db) => {
+describe.each(engines)('kill -9 and SIGTERM: three worker processes share the $engine queue of a $db.name database', ({ db, config }) => {
   const database = useSharedDatabase(db);
   const dir = mkdtempSync(path.join(tmpdir(), 'lstm-workers-'));
   const configFile = path.join(dir, 'config.json');
   const workers: ChildProcess[] = [];
   let store: Store;
-  let queue: DatabaseTrainingQueue;
+  let queue: WorkingQueue;
 
   const startWorker = () => {
     const worker = spawn(process.execPath, [BIN, 'worker', '--db', database.url(), '--config', configFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LSTM_DB_URL: '' } });
@@ -53,17 +67,18 @@ describe.each(sharedDatabases)('kill -9 and SIGTERM: three worker processes shar
   const job = (id: number) => store.repos.trainingJob.findOneByOrFail({ id });
 
   beforeAll(async () => {
-    writeFileSync(configFile, JSON.stringify(CONFIG));
+    writeFileSync(configFile, JSON.stringify(config()));
     store = database.store();
     const bars = (await spxBars()).slice(-900);
     await new BarStore(store).ingest(['KQ1', 'KQ2'].flatMap((symbol) => bars.map((b) => ({ ...b, symbol }))));
     // The test only queues: the workers run the jobs.
-    queue = new DatabaseTrainingQueue({ store, databaseUrl: database.url(), config: resolveConfig(CONFIG) });
+    queue = await openTrainingQueue({ store, databaseUrl: database.url(), config: resolveConfig(config()) });
     for (let i = 0; i < 3; i++) startWorker();
   });
   afterAll(async () => {
     await queue.close();
     for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+    await cleanUp(config());
   });
 
   it('a worker killed with SIGKILL mid-job: another finishes the job, one version is deployed, nothing stays running or locked', async () => {
@@ -111,14 +126,15 @@ describe.each(sharedDatabases)('kill -9 and SIGTERM: three worker processes shar
   });
 });
 
-describe.each(sharedDatabases)('concurrent start: two weekly runs at once on a $name database', (db) => {
+describe.each(engines)('concurrent start: two weekly runs at once on the $engine queue of a $db.name database', ({ db, config }) => {
   const database = useSharedDatabase(db);
+  afterAll(() => cleanUp(config()));
 
   it('train each symbol once', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'lstm-weekly-twice-'));
     const [header, ...rows] = readFileSync(SPX_CSV, 'utf8').trim().split('\n');
     for (const symbol of ['WA', 'WB']) writeFileSync(path.join(dir, `${symbol}.csv`), [header, ...rows.slice(-900)].join('\n'));
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...CONFIG, weekly: { training_mode: 'fast' } }));
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...config(), weekly: { training_mode: 'fast' } }));
     const args = (out: string) => ['weekly', '--data', dir, '--db', database.url(), '--config', path.join(dir, 'config.json'), '--output', path.join(dir, out), '--json'];
     expect((await runCli(['ingest', '--data', dir, '--db', database.url()], { cwd: dir })).code).toBe(0);
 

@@ -4,12 +4,14 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { TrainingJobRow } from '../../../plugin/index.js';
-import { databaseUrl, dbOption, positiveInteger } from '../options.js';
+import { configOption, databaseUrl, dbOption, positiveInteger, queueUrlOption } from '../options.js';
 
 interface QueueOptions {
   retry?: number;
   cancel?: number;
   db?: string;
+  queueUrl?: string;
+  config?: string;
   json?: boolean;
 }
 
@@ -27,17 +29,19 @@ export function registerQueueCommand(program: Command): void {
     .description('the training queue across every process: running, queued and recent jobs; --retry or --cancel one')
     .option('--retry <id>', 'queue a failed job again', positiveInteger('a job id'))
     .option('--cancel <id>', 'cancel a queued or running job', positiveInteger('a job id'))
+    .addOption(queueUrlOption())
     .addOption(dbOption())
+    .addOption(configOption())
     .option('--json', 'print the queue (or the changed job) as JSON')
     .action(async (options: QueueOptions) => {
       if (options.retry && options.cancel) throw new InvalidArgumentError('--retry and --cancel: one at a time');
-      const { DatabaseTrainingQueue, resolveConfig, Store } = await import('../../../plugin/index.js');
+      const [{ openTrainingQueue, resolveConfig, Store }, { readConfigFile }] = await Promise.all([import('../../../plugin/index.js'), import('../config-file.js')]);
       const db = databaseUrl(options.db);
-      const config = resolveConfig(db ? { db_url: db } : {});
+      const config = resolveConfig({ ...(await readConfigFile(options.config)), ...(db && { db_url: db }) });
       const store = await Store.open({ url: config.db_url, timeouts: config.db_timeouts });
+      // Never started: this process only reads and changes jobs; the workers run them.
+      const queue = await openTrainingQueue({ store, databaseUrl: config.db_url, config, runner: 'inline', ...(options.queueUrl && { settings: { url: options.queueUrl } }) });
       try {
-        // Never started: this process only reads and changes rows; the workers run the jobs.
-        const queue = new DatabaseTrainingQueue({ store, databaseUrl: config.db_url, config, runner: 'inline' });
         if (options.retry || options.cancel) {
           const job = options.retry ? await queue.retry(options.retry) : await queue.cancel(options.cancel!);
           console.log(options.json ? JSON.stringify({ job }, null, 2) : line(job));
@@ -50,6 +54,7 @@ export function registerQueueCommand(program: Command): void {
           for (const job of jobs) console.log(`  ${line(job)}`);
         }
       } finally {
+        await queue.close();
         await store.close();
       }
     });
