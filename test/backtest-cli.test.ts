@@ -40,6 +40,7 @@ function expectedRows(table: SkillTable): string[][] {
 describe('backtest and replay from the command line', () => {
   const cwd = mkdtempSync(path.join(tmpdir(), 'lstm-bt-'));
   const db = `sqlite:${path.join(cwd, 'backtests', 'autumn.sqlite')}`;
+  let firstStderr: string;
   let first: {
     walk_forward: { sessions: number; db_url: string };
     runs: Array<{ trades: unknown[] }>;
@@ -51,14 +52,42 @@ describe('backtest and replay from the command line', () => {
 
   beforeAll(async () => {
     writeFileSync(path.join(cwd, 'tiny.json'), JSON.stringify({ training: TINY_TRAINING, triggers: { lookback_sessions: 300 } }));
-    const run = await runCli(['backtest', '--from', '2019-09-03', '--to', '2019-12-31', '--name', 'autumn', '--config', 'tiny.json', '--min-confidence', '1', '--json'], { cwd });
+    const run = await runCli(['backtest', '--from', '2019-09-03', '--to', '2019-12-31', '--name', 'autumn', '--config', 'tiny.json', '--min-confidence', '1', '--json', '--progress-interval', '0'], { cwd });
     expect(run.code, run.stderr).toBe(0);
     first = JSON.parse(run.stdout);
+    firstStderr = run.stderr;
   }, 300_000);
 
   it('runs the walk-forward into backtests/NAME.sqlite and replays lstm-swing on it', () => {
     expect(first.walk_forward).toMatchObject({ sessions: 84, db_url: `sqlite:${path.join('backtests', 'autumn.sqlite')}` });
     expect(first.reports[0]!.trade_count).toBe(first.runs[0]!.trades.length);
+  });
+
+  it('prints its progress on stderr (here every session): index/total, the session, the trainings so far and an ETA', async () => {
+    const lines = firstStderr.split('\n').filter((l) => l.startsWith('backtest: '));
+    const sessionLine = /^backtest: session (\d+)\/84 (\d{4}-\d\d-\d\d), (\d+) trainings?, (ETA|done in) (\d+ s|\d+ min|\d+ h \d\d min)$/;
+    expect(lines[0]).toMatch(/^backtest: 1 initial training done in (\d+ s|\d+ min), 84 sessions to run$/);
+    const parsed = lines.slice(1).map((l) => {
+      const m = l.match(sessionLine);
+      expect(m, l).not.toBeNull();
+      return { index: Number(m![1]), session: m![2]!, trainings: Number(m![3]), tail: m![4]! };
+    });
+    expect(parsed.map((p) => p.index)).toEqual(Array.from({ length: 84 }, (_, i) => i + 1));
+    expect(parsed.map((p) => p.tail)).toEqual([...Array<string>(83).fill('ETA'), 'done in']);
+    // Trainings only ever add up, from the initial one to every run the backtest's database holds.
+    expect(parsed[0]!.trainings).toBeGreaterThanOrEqual(1);
+    for (const [i, p] of parsed.entries()) if (i > 0) expect(p.trainings).toBeGreaterThanOrEqual(parsed[i - 1]!.trainings);
+    const store = await Store.open({ url: db, migrate: false });
+    try {
+      expect(parsed.at(-1)!.trainings).toBe(await store.repos.trainingRun.count());
+      // The dates are the sessions the walk-forward released, in order: each one logged its prediction.
+      const logged = await store.repos.predictionLog.find({ where: { prediction_set: 'autumn' }, select: { predict_date: true }, order: { predict_date: 'ASC' } });
+      expect(parsed.map((p) => p.session)).toEqual([...new Set(logged.map((r) => r.predict_date))]);
+    } finally {
+      await store.close();
+    }
+    expect(parsed[0]!.session).toBe('2019-09-03');
+    expect(parsed.at(-1)!.session).toBe('2019-12-31');
   });
 
   it('replays a stored set to identical trades, twice, without training', async () => {

@@ -24,6 +24,19 @@ export interface WalkForwardOptions {
   config?: PluginConfigInput;
   logger?: Logger;
   onSession?: (report: SessionReport) => void;
+  /** Called once the initial models are trained (index 0), then after every session (index 1..total). */
+  onProgress?: (progress: WalkForwardProgress) => void;
+}
+
+export interface WalkForwardProgress {
+  /** Sessions run so far: 0 once the initial models are trained, `total` after the last. */
+  index: number;
+  total: number;
+  /** The session just run; null at index 0. */
+  session: string | null;
+  /** Trainings completed so far, the initial ones included. */
+  trainings: number;
+  failedTrainings: number;
 }
 
 export interface WalkForwardResult {
@@ -67,6 +80,10 @@ export async function runWalkForward(options: WalkForwardOptions): Promise<WalkF
     alerts: { ...base.alerts, delivery: base.alerts?.delivery ?? false },
   });
   if (options.onSession) host.bus.on('lstm:session:processed', options.onSession);
+  const done = { trainings: 0, failedTrainings: 0 };
+  host.bus.on('lstm:training:completed', () => done.trainings++);
+  host.bus.on('lstm:training:failed', () => done.failedTrainings++);
+  const progress = (index: number, session: string | null) => options.onProgress?.({ index, total: sessions.length, session, ...done });
   await plugin.activate(host);
   try {
     const store = plugin.store!;
@@ -77,6 +94,7 @@ export async function runWalkForward(options: WalkForwardOptions): Promise<WalkF
     }
     const initial: Record<string, string> = {};
     for (const symbol of symbols) initial[symbol] = (await plugin.train({ symbol, mode: options.mode, trigger: 'backtest_initial' })).versionId;
+    progress(0, null);
 
     for (const [i, session] of sessions.entries()) {
       // The exchange calendar (not prices) is known ahead: the next session tells week, month and quarter ends.
@@ -84,6 +102,7 @@ export async function runWalkForward(options: WalkForwardOptions): Promise<WalkF
       await plugin.idle();
       await plugin.trainingIdle();
       if (i % 50 === 49) logger.info(`backtest ${name}: ${i + 1}/${sessions.length} sessions`);
+      progress(i + 1, session);
     }
     await store.repos.backtest.save({ name, symbols_json: symbols, date_from: from, date_to: to, training_type: options.mode, sessions: sessions.length, report_json: null });
     return { name, db_url: dbUrl, symbols, from, to, sessions: sessions.length, initial_versions: initial };

@@ -1,5 +1,5 @@
 /** `lstm-signals backtest`: a walk-forward run with a simulated clock, or `--replay` of a stored prediction set. */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { STRATEGIES, formatReport, type StrategyName } from '../../../strategies/index.js';
 import { addBarSourceOptions, openBarSource, type BarSourceCliOptions } from '../bar-source-options.js';
 import { readConfigFile } from '../config-file.js';
@@ -20,6 +20,14 @@ interface BacktestCliOptions extends BarSourceCliOptions {
   commission?: number;
   slippage?: number;
   json?: boolean;
+  progress: boolean;
+  progressInterval: number;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number of seconds (0 or more)');
+  return n;
 }
 
 export function registerBacktestCommand(program: Command): void {
@@ -45,12 +53,15 @@ export function registerBacktestCommand(program: Command): void {
     .option('--commission <fraction>', 'commission per side (0.0005 = 5 bp)', Number)
     .option('--slippage <fraction>', 'slippage per side', Number)
     .option('--json', 'print the result as JSON')
+    .option('--progress-interval <seconds>', 'least time between two progress lines on stderr (0: every session)', seconds, 5)
+    .option('--no-progress', 'print no progress lines on stderr')
     .action(async function (this: Command, options: BacktestCliOptions) {
-      const [{ Store }, { replayBacktest }, { formatByConfidence, formatLiveSkill, SKILL_LEGEND }, { defaultBacktestDb, runWalkForward }] = await Promise.all([
+      const [{ Store }, { replayBacktest }, { formatByConfidence, formatLiveSkill, SKILL_LEGEND }, { defaultBacktestDb, runWalkForward }, { backtestProgress }] = await Promise.all([
         import('../../../plugin/index.js'),
         import('../backtest-replay.js'),
         import('../skill-text.js'),
         import('../walk-forward.js'),
+        import('../backtest-progress.js'),
       ]);
       let name = options.replay;
       let walk: WalkForwardResult | undefined;
@@ -67,6 +78,7 @@ export function registerBacktestCommand(program: Command): void {
           ...(options.symbols && { symbols: options.symbols }),
           dbUrl: options.db ?? defaultBacktestDb(name),
           config: await readConfigFile(options.config),
+          ...(options.progress && { onProgress: backtestProgress({ intervalSeconds: options.progressInterval }) }),
         });
       }
       const store = await Store.open({ url: options.db ?? defaultBacktestDb(name), migrate: false });
