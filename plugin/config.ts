@@ -78,6 +78,7 @@ export interface QueueSettings {
   poll_ms: number;
   max_attempts: number;
   job_timeout_ms: number;
+  fan_out: boolean;
 }
 
 export interface PluginConfig {

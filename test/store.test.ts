@@ -38,8 +38,8 @@ describe.each(testDatabases)('store on $name', (db) => {
     expect(await accuracyColumns()).toEqual(expect.arrayContaining(['baselines_json', 'levels_covered']));
     // Later migrations are reverted first; the suites of their features test them.
     while ((await testStore().executedMigrations()).at(-1) !== 'Utf8mb4Tables1764100000000') await testStore().revertLast();
-    // The tables of the first five migrations: SessionRuns added lstm_session_run.
-    const FIRST_FIVE_TABLES = ALL_TABLES.filter((t) => t !== 'lstm_session_run');
+    // The tables of the first five migrations: SessionRuns added lstm_session_run, FoldTasks lstm_fold_task.
+    const FIRST_FIVE_TABLES = ALL_TABLES.filter((t) => t !== 'lstm_session_run' && t !== 'lstm_fold_task');
     expect(await tablesIn(testStore())).toEqual(FIRST_FIVE_TABLES);
     expect(await testStore().revertLast()).toBe('Utf8mb4Tables1764100000000');
     expect(await tablesIn(testStore())).toEqual(FIRST_FIVE_TABLES);
@@ -246,6 +246,7 @@ describe.each(unicodeDatabases)('text beyond latin1 on $name', (db) => {
     const decision = await repos.triggerDecision.save({ symbol: 'SPX', session: '2024-03-28', trigger_type: null, training_type: null, reason: t('reason'), candidates_json: [UNICODE], job_id: null });
     await repos.backtest.insert({ name: t('bt'), symbols_json: [UNICODE], date_from: '2024-01-02', date_to: '2024-03-28', training_type: 'fast', sessions: 3, report_json: json });
     const sessionRun = await repos.sessionRun.save({ prediction_set: t('set'), symbol: 'SPX', session: '2024-03-28', status: 'failed', attempts: 2, error: t('session'), updated_at: at });
+    const foldTask = await repos.foldTask.save({ job_id: job.id, task_key: t('key'), symbol: 'SPX', spec_json: json, status: 'done', worker: t('worker'), lease_expires_at: at, result_json: { f1: null, mse: 1.5e-4, probUpRaw: [0.25, 1 / 3] } });
 
     expect(await repos.modelVersion.findOneByOrFail({ version_id })).toMatchObject({ metadata_json: json });
     expect(await repos.trainingRun.findOneByOrFail({ id: run.id })).toMatchObject({ params_json: json, metrics_json: json, holdout_metrics_json: json, validation_reason: t('AUC 0.56 ≥ 0.5') });
@@ -258,6 +259,7 @@ describe.each(unicodeDatabases)('text beyond latin1 on $name', (db) => {
     expect(await repos.triggerDecision.findOneByOrFail({ id: decision.id })).toMatchObject({ reason: t('reason'), candidates_json: [UNICODE] });
     expect(await repos.backtest.findOneByOrFail({ name: t('bt') })).toMatchObject({ symbols_json: [UNICODE], report_json: json });
     expect(await repos.sessionRun.findOneByOrFail({ id: sessionRun.id })).toMatchObject({ prediction_set: t('set'), error: t('session'), attempts: 2, updated_at: at });
+    expect(await repos.foldTask.findOneByOrFail({ id: foldTask.id })).toMatchObject({ task_key: t('key'), spec_json: json, worker: t('worker'), lease_expires_at: at, result_json: { f1: null, mse: 1.5e-4, probUpRaw: [0.25, 1 / 3] } });
     // Emoji are told apart (a collation that folds them would find 😁 as 😀).
     expect(await repos.alert.countBy({ dedupe_key: t('key').replace('😀', '😁') })).toBe(0);
   });

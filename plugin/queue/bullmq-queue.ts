@@ -60,6 +60,7 @@ export class BullmqTrainingQueue extends JobTableQueue {
     const reconcile = () => void this.reconcile().catch((error: unknown) => this.logger?.warn('training queue: reconciling the jobs with Redis failed; trying again', { error: messageOf(error) }));
     this.reconcileTimer = setInterval(reconcile, this.settings.poll_ms * RECONCILE_EVERY_POLLS);
     reconcile();
+    this.startHelping();
   }
 
   protected async scheduled(job: TrainingJobRow): Promise<void> {

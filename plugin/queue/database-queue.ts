@@ -20,6 +20,7 @@ export class DatabaseTrainingQueue extends JobTableQueue {
     this.working = true;
     this.timer = setInterval(() => this.fill(), this.settings.poll_ms);
     this.fill();
+    this.startHelping();
   }
 
   protected scheduled(): void {
@@ -64,7 +65,7 @@ export class DatabaseTrainingQueue extends JobTableQueue {
     // A symbol passed over keeps its later jobs waiting too: one symbol's jobs run in the order they came.
     const passedOver = new Set<string>();
     for (const job of queued) {
-      if (this.closing || this.running.size >= this.concurrency) return;
+      if (this.closing || this.busy() >= this.concurrency) return;
       if (passedOver.has(job.symbol)) continue;
       passedOver.add(job.symbol);
       const claimed = await this.claim(job);

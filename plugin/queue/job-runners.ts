@@ -39,39 +39,59 @@ const WORKER = fileURLToPath(new URL(FROM_SOURCES ? './training-worker.ts' : './
 const WORKER_EXEC_ARGV = FROM_SOURCES ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
 
 export function inlineRunner(store: Store, config: PluginConfig, logger?: Logger): JobRunner {
-  return async (request, { onProgress, fence }) => (await trainJob(store, config, request, { onProgress, logger, beforeCommit: () => claimCommit(store, fence) })).summary;
+  return async (request, { onProgress, fence }) => (await trainJob(store, config, request, { onProgress, logger, beforeCommit: () => claimCommit(store, fence), fanOut: { jobId: fence.jobId } })).summary;
 }
 
 export function childProcessRunner(databaseUrl: string | undefined, config: PluginConfig, logger?: Logger): JobRunner {
-  return (request, { onProgress, signal, fence }) =>
-    new Promise((resolve, reject) => {
-      const child = fork(WORKER, {
-        execArgv: WORKER_EXEC_ARGV,
-        // Structured clone keeps NaN metrics; the worker's stdout (TensorFlow.js notices) goes to stderr, never into a host's output.
-        serialization: 'advanced',
-        stdio: ['ignore', 2, 2, 'ipc'],
-      });
-      let result: Extract<WorkerMessage, { type: 'completed' | 'failed' }> | undefined;
-      const stop = () => child.kill();
-      signal.addEventListener('abort', stop, { once: true });
-      child.on('message', (message: WorkerMessage) => {
-        if (message.type === 'progress') onProgress(message.progress);
-        else if (message.type === 'log') logger?.[message.level](message.message, message.fields);
-        else result = message;
-      });
-      child.once('error', (error) => {
-        child.kill();
-        reject(new WorkerExitError(`training worker: ${error.message}`));
-      });
-      const settle = (code: number | null, exitSignal: NodeJS.Signals | null) => {
-        signal.removeEventListener('abort', stop);
-        if (result?.type === 'completed') resolve(result.summary);
-        else if (result?.type === 'failed') reject(new Error(result.error));
-        else if (signal.aborted) reject(new WorkerExitError(signal.reason instanceof Error ? signal.reason.message : String(signal.reason)));
-        else reject(new WorkerExitError(`the training worker exited (${exitSignal ?? `code ${code}`}) before reporting an outcome`));
-      };
-      // The process handle finishes closing on a later turn of the event loop: settle after it, so whoever awaited the job finds no handle left.
-      child.once('close', (code, exitSignal) => setTimeout(settle, 0, code, exitSignal));
-      child.send({ databaseUrl, config, request, fence } satisfies WorkerRequest);
+  return async (request, { onProgress, signal, fence }) => {
+    const result = await runChild({ databaseUrl, config, request, fence }, signal, onProgress, logger);
+    if (result.type === 'completed') return result.summary;
+    throw new Error(result.type === 'failed' ? result.error : `the training worker answered ${result.type}`);
+  };
+}
+
+/** Fits a fold task this process has claimed (`worker`) in a child process; true when its result was stored. */
+export type FoldRunner = (taskId: number, worker: string, signal: AbortSignal) => Promise<boolean>;
+
+export function childProcessFoldRunner(databaseUrl: string | undefined, config: PluginConfig, logger?: Logger): FoldRunner {
+  return async (taskId, worker, signal) => {
+    const result = await runChild({ databaseUrl, config, fold: { taskId, worker } }, signal, () => undefined, logger);
+    if (result.type === 'failed') throw new Error(result.error);
+    return result.type === 'fold' && result.stored;
+  };
+}
+
+type Outcome = Extract<WorkerMessage, { type: 'completed' | 'failed' | 'fold' }>;
+
+/** Forks a training worker with `message` and resolves with its last word; WorkerExitError when it died before saying it. */
+function runChild(message: WorkerRequest, signal: AbortSignal, onProgress: (progress: TrainingProgress) => void, logger?: Logger): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = fork(WORKER, {
+      execArgv: WORKER_EXEC_ARGV,
+      // Structured clone keeps NaN metrics; the worker's stdout (TensorFlow.js notices) goes to stderr, never into a host's output.
+      serialization: 'advanced',
+      stdio: ['ignore', 2, 2, 'ipc'],
     });
+    let result: Outcome | undefined;
+    const stop = () => child.kill();
+    signal.addEventListener('abort', stop, { once: true });
+    child.on('message', (message: WorkerMessage) => {
+      if (message.type === 'progress') onProgress(message.progress);
+      else if (message.type === 'log') logger?.[message.level](message.message, message.fields);
+      else result = message;
+    });
+    child.once('error', (error) => {
+      child.kill();
+      reject(new WorkerExitError(`training worker: ${error.message}`));
+    });
+    const settle = (code: number | null, exitSignal: NodeJS.Signals | null) => {
+      signal.removeEventListener('abort', stop);
+      if (result) resolve(result);
+      else if (signal.aborted) reject(new WorkerExitError(signal.reason instanceof Error ? signal.reason.message : String(signal.reason)));
+      else reject(new WorkerExitError(`the training worker exited (${exitSignal ?? `code ${code}`}) before reporting an outcome`));
+    };
+    // The process handle finishes closing on a later turn of the event loop: settle after it, so whoever awaited the job finds no handle left.
+    child.once('close', (code, exitSignal) => setTimeout(settle, 0, code, exitSignal));
+    child.send(message);
+  });
 }

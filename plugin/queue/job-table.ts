@@ -14,7 +14,8 @@ import type { TrainingJobRow } from '../store/entities.js';
 import { isDuplicateKey } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import type { TrainingMode, TrainingProgress } from '../training/trainer.js';
-import { childProcessRunner, inlineRunner, WorkerExitError, type JobRunner, type RunnerKind } from './job-runners.js';
+import { FoldTasks } from './fold-tasks.js';
+import { childProcessFoldRunner, childProcessRunner, inlineRunner, WorkerExitError, type FoldRunner, type JobRunner, type RunnerKind } from './job-runners.js';
 import { TrainingLock } from './training-lock.js';
 import { CANCEL_REQUESTED, COMMITTING, RECENT_JOBS, type QueueState, type TrainingJobRequest, type TrainingQueue, type TrainingQueueEvent } from './training-queue.js';
 import { isDeadLocalWorker, workerId } from './worker-identity.js';
@@ -91,6 +92,12 @@ export abstract class JobTableQueue implements WorkingQueue {
   protected readonly logger?: Logger;
   private readonly run: JobRunner;
   private readonly onEvent?: (event: TrainingQueueEvent) => void;
+  private readonly folds: FoldTasks;
+  /** Fold tasks run for other trainings in child processes; none with the inline runner (a fit would block this process). */
+  private readonly runFold: FoldRunner | undefined;
+  private readonly helping = new Map<number, { done: Promise<void>; abort: AbortController }>();
+  private helpTimer: NodeJS.Timeout | undefined;
+  private helpPass: Promise<void> | undefined;
 
   protected readonly running = new Map<number, { done: Promise<JobEnd>; abort: AbortController }>();
   /** Jobs this instance queued or joined, until they finish (whoever runs them). */
@@ -114,6 +121,40 @@ export abstract class JobTableQueue implements WorkingQueue {
       this.runnerKind === 'inline'
         ? inlineRunner(options.store, options.config, options.logger)
         : childProcessRunner(options.databaseUrl, options.config, options.logger);
+    this.folds = new FoldTasks(options.store, this.worker, { leaseMs: this.settings.lease_ms, pollMs: this.settings.poll_ms });
+    const config = { ...options.config, queue: this.settings };
+    this.runFold = this.runnerKind === 'child-process' && this.settings.fan_out ? childProcessFoldRunner(options.databaseUrl, config, options.logger) : undefined;
+  }
+
+  /** Trainings and fold tasks running here. */
+  protected busy(): number {
+    return this.running.size + this.helping.size;
+  }
+
+  /** While this process has a free slot, it fits fold tasks of fanned-out trainings (any process's). */
+  protected startHelping(): void {
+    if (!this.runFold || this.helpTimer) return;
+    this.helpTimer = setInterval(() => {
+      this.helpPass ??= this.help()
+        .catch((error: unknown) => this.logger?.warn('training queue: taking a fold task failed; trying again', { error: messageOf(error) }))
+        .finally(() => (this.helpPass = undefined));
+    }, this.settings.poll_ms);
+  }
+
+  private async help(): Promise<void> {
+    while (!this.closing && this.busy() < this.concurrency) {
+      const task = await this.folds.claim();
+      if (!task) return;
+      const abort = new AbortController();
+      const done = this.runFold!(task.id, this.worker, abort.signal)
+        .then((stored) => void (stored || this.logger?.debug?.(`training queue: fold task ${task.id} was taken over elsewhere`)))
+        .catch((error: unknown) => this.logger?.warn(`training queue: fold task ${task.id} (${task.symbol}) failed here; it goes back to the queue`, { error: messageOf(error) }))
+        // Given back at once, not at its lease's end: its training (or another worker) takes it next.
+        .then(() => this.store.repos.foldTask.update({ id: task.id, status: 'running', worker: this.worker }, { status: 'queued', worker: null, lease_expires_at: null }))
+        .then(() => undefined, () => undefined)
+        .finally(() => this.helping.delete(task.id));
+      this.helping.set(task.id, { done, abort });
+    }
   }
 
   async enqueue(request: TrainingJobRequest): Promise<TrainingJobRow> {
@@ -245,10 +286,13 @@ export abstract class JobTableQueue implements WorkingQueue {
     return this.closing;
   }
 
-  /** Stops every job running here as given back, and waits for them. */
+  /** Stops every job running here as given back (fold tasks always), and waits for them. */
   protected async releaseRunning(release: boolean): Promise<void> {
+    clearInterval(this.helpTimer);
+    await this.helpPass;
+    for (const { abort } of this.helping.values()) abort.abort(new ReleasedJob());
     if (release) for (const { abort } of this.running.values()) abort.abort(new ReleasedJob());
-    await Promise.all([...this.running.values()].map((r) => r.done));
+    await Promise.all([...this.running.values(), ...this.helping.values()].map((r) => r.done));
   }
 
   /**
@@ -297,7 +341,10 @@ export abstract class JobTableQueue implements WorkingQueue {
     this.logger?.warn(`training queue: job ${job.id} (${job.symbol}): ${what}; ${last ? 'failed' : 'queued again'}`);
     await new TrainingLog(this.store).recordFailure({ symbol: job.symbol, error: new Error(what), trainingType: job.training_type, triggerType: job.trigger_type });
     await this.store.repos.trainingLock.delete({ symbol: job.symbol, owner: `${job.worker} job ${job.id}` });
-    if (last) this.notifyFinished(await this.store.repos.trainingJob.findOneByOrFail({ id: job.id }));
+    if (last) {
+      await this.folds.clear(job.id);
+      this.notifyFinished(await this.store.repos.trainingJob.findOneByOrFail({ id: job.id }));
+    }
     return last ? 'failed' : 'queued';
   }
 
@@ -395,6 +442,8 @@ export abstract class JobTableQueue implements WorkingQueue {
     const jobs = this.store.repos.trainingJob;
     const done = await jobs.update({ id, status: 'running', worker: this.worker }, { ...change, finished_at: new Date(), worker: null, lease_expires_at: null, active_key: null });
     if (done.affected !== 1) return null;
+    // A training process that died leaves its fold tasks behind: nobody needs them now.
+    await this.folds.clear(id);
     const job = await jobs.findOneByOrFail({ id });
     this.notifyFinished(job);
     return job;

@@ -7,23 +7,26 @@ import type { PluginConfig } from '../config.js';
 import type { Logger } from '../host.js';
 import { Store } from '../store/store.js';
 import type { TrainingProgress } from '../training/trainer.js';
+import { FoldTasks } from './fold-tasks.js';
 import { claimCommit, trainJob, type JobFence } from './train-job.js';
 import type { TrainingJobRequest, TrainingSummary } from './training-queue.js';
 
-/** The one message the parent sends. */
+/** The one message the parent sends: a training to run, or (`fold`) a fold task the parent has claimed for this process to fit. */
 export interface WorkerRequest {
   /** The parent store's URL (undefined = the embedded default, resolved against the same working directory). */
   databaseUrl: string | undefined;
   /** The resolved plugin configuration: feature names and training settings. */
   config: PluginConfig;
-  request: TrainingJobRequest;
-  fence: JobFence;
+  request?: TrainingJobRequest;
+  fence?: JobFence;
+  fold?: { taskId: number; worker: string };
 }
 
 export type WorkerMessage =
   | { type: 'progress'; progress: TrainingProgress }
   | { type: 'log'; level: keyof Logger; message: string; fields?: Record<string, unknown> }
   | { type: 'completed'; summary: TrainingSummary }
+  | { type: 'fold'; stored: boolean }
   | { type: 'failed'; error: string };
 
 const post = process.send?.bind(process);
@@ -40,24 +43,20 @@ const logger: Logger = {
   error: (message, fields) => void send({ type: 'log', level: 'error', message, fields }),
 };
 
-async function work({ databaseUrl, config, request, fence }: WorkerRequest): Promise<void> {
+async function work({ databaseUrl, config, request, fence, fold }: WorkerRequest): Promise<void> {
   let result: WorkerMessage;
   try {
     // The parent has migrated the database already.
     const store = await Store.open({ url: databaseUrl, migrate: false, timeouts: config.db_timeouts });
     try {
-      const { summary } = await trainJob(store, config, request, {
-        onProgress: (progress) => {
-          stopIfOrphaned();
-          void send({ type: 'progress', progress });
-        },
-        beforeCommit: async () => {
-          stopIfOrphaned();
-          await claimCommit(store, fence);
-        },
-        logger,
-      });
-      result = { type: 'completed', summary };
+      if (fold) {
+        const task = await store.repos.foldTask.findOneBy({ id: fold.taskId, worker: fold.worker, status: 'running' });
+        const tasks = new FoldTasks(store, fold.worker, { leaseMs: config.queue.lease_ms, pollMs: config.queue.poll_ms });
+        const stored = task ? await tasks.run(task, undefined, () => stopIfOrphaned()) : false;
+        result = { type: 'fold', stored };
+      } else {
+        result = { type: 'completed', summary: await train(store, config, request!, fence!) };
+      }
     } finally {
       await store.close();
     }
@@ -66,6 +65,22 @@ async function work({ databaseUrl, config, request, fence }: WorkerRequest): Pro
   }
   await send(result);
   process.exit(0);
+}
+
+async function train(store: Store, config: PluginConfig, request: TrainingJobRequest, fence: JobFence): Promise<TrainingSummary> {
+  const { summary } = await trainJob(store, config, request, {
+    onProgress: (progress) => {
+      stopIfOrphaned();
+      void send({ type: 'progress', progress });
+    },
+    beforeCommit: async () => {
+      stopIfOrphaned();
+      await claimCommit(store, fence);
+    },
+    fanOut: { jobId: fence.jobId },
+    logger,
+  });
+  return summary;
 }
 
 const parent = process.ppid;

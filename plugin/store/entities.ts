@@ -220,6 +220,27 @@ export interface SessionRunRow {
   updated_at: Date;
 }
 
+/**
+ * One unit of a fanned-out full training's cross-validation: parameters P fitted on fold F for E epochs. The
+ * training that owns it (its job) creates it and runs what nobody else has claimed; any idle worker may claim one
+ * (`worker`, renewed `lease_expires_at`). `spec_json` holds all a worker needs besides the symbol's stored bars.
+ */
+export interface FoldTaskRow {
+  id: number;
+  job_id: number;
+  /** `params|fold|epochs`, unique within the job. */
+  task_key: string;
+  symbol: string;
+  spec_json: Record<string, unknown>;
+  status: 'queued' | 'running' | 'done';
+  worker: string | null;
+  lease_expires_at: Date | null;
+  /** The fold's {f1, mse} and out-of-fold predictions, once done. */
+  result_json: Record<string, unknown> | null;
+  created_at: Date;
+  finished_at: Date | null;
+}
+
 export interface BacktestRow {
   /** The backtest's name, which is also its prediction set. */
   name: string;
@@ -248,6 +269,7 @@ export const TABLES = {
   triggerDecision: 'lstm_trigger_decision',
   backtest: 'lstm_backtest',
   sessionRun: 'lstm_session_run',
+  foldTask: 'lstm_fold_task',
 } as const;
 
 const symbol = { type: 'varchar', length: 32 } as const;
@@ -555,9 +577,32 @@ export function buildEntities(dialect: Dialect) {
     indices: [{ name: 'uq_session_run', unique: true, columns: ['prediction_set', 'symbol', 'session'] }],
   });
 
+  const foldTask = new EntitySchema<FoldTaskRow>({
+    name: 'FoldTask',
+    tableName: TABLES.foldTask,
+    columns: {
+      id: { type: 'integer', primary: true, generated: 'increment' },
+      job_id: { type: 'integer' },
+      task_key: { type: 'varchar', length: 128 },
+      symbol,
+      spec_json: json(false),
+      status: { type: 'varchar', length: 16 },
+      worker: { type: 'varchar', length: 160, nullable: true },
+      lease_expires_at: { ...datetime, nullable: true },
+      result_json: json(true),
+      created_at: createdAt,
+      finished_at: { ...datetime, nullable: true },
+    },
+    indices: [
+      { name: 'uq_fold_task', unique: true, columns: ['job_id', 'task_key'] },
+      { name: 'idx_fold_task_status', columns: ['status', 'id'] },
+    ],
+  });
+
   return {
     backtest,
     sessionRun,
+    foldTask,
     bar,
     modelVersion,
     currentVersion,

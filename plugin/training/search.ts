@@ -16,8 +16,9 @@
  *   The default grid (8 combinations, epochs 30/50, 5 folds): rung 0 — 8 × 1 fold at 2 or 4 epochs (24);
  *   rung 1 — 4 × 2 folds at 4 or 7; rung 2 — 2 × 3 folds at 8 or 13; rung 3 — 1 × 5 folds at 30 or 50. At most
  *   24 + 56 + 78 + 250 = 408 epoch-fits (fold × epochs), at least 24 + 32 + 48 + 150 = 254, against grid's
- *   4 × 5 × 30 + 4 × 5 × 50 = 1,600: ≤ 25.5 %. A unit already computed (same combination, fold and epochs) is
- *   reused, not refitted.
+ *   4 × 5 × 30 + 4 × 5 × 50 = 1,600: ≤ 25.5 %. A unit already computed (same lr, hidden, fold and epochs — two
+ *   combinations that differ only in epochs are one fit once a rung cuts both to the same epochs) is reused, not
+ *   refitted, so such a pair ties exactly and grid order decides.
  */
 import type { TrainingParams, TrainingSettings } from '../config.js';
 import type { ModelPrediction } from '../model/lstm-model.js';
@@ -147,6 +148,26 @@ export function halvingSchedule(nCombinations: number, nFolds: number): RungPlan
 
 export const rungEpochs = (epochs: number, divisor: number) => Math.max(1, Math.ceil(epochs / divisor));
 
+/**
+ * `unit` one call at a time, in call order: a process fits one network at once, and the drivers below issue every
+ * unit of a rung together (so a fanned-out unit can run them on several workers). After a failure the units still
+ * waiting are refused rather than fitted.
+ */
+export function serialized(unit: FoldUnit): FoldUnit {
+  let chain: Promise<unknown> = Promise.resolve();
+  let failure: unknown;
+  return (...args) => {
+    const next = chain.then(() => {
+      if (failure !== undefined) throw failure;
+      return unit(...args);
+    });
+    chain = next.catch((error: unknown) => {
+      failure ??= error;
+    });
+    return next;
+  };
+}
+
 const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -166,8 +187,9 @@ async function evaluateOn(
 ): Promise<{ result: CvResult; oof: OutOfFold }> {
   const scores: CvResult['folds'] = [];
   const oof = emptyOutOfFold();
-  for (const f of folds) {
-    const { f1, mse, prediction } = await run(f);
+  const results = await Promise.all(folds.map(run));
+  for (const [i, f] of folds.entries()) {
+    const { f1, mse, prediction } = results[i]!;
     scores.push({ f1, mse });
     addFold(oof, data.folds[f]!, prediction);
   }
@@ -181,17 +203,15 @@ export async function searchGrid(data: CvData, grid: readonly TrainingParams[], 
 }
 
 async function exhaustive(data: CvData, grid: readonly TrainingParams[], options: SearchOptions): Promise<SearchOutcome> {
-  const unit = options.unit ?? fitFold;
-  const cv: CvResult[] = [];
-  const outOfFold: OutOfFold[] = [];
+  const unit = options.unit ?? serialized(fitFold);
   const all = range(data.folds.length);
-  for (const [p, params] of grid.entries()) {
-    const { result, oof } = await evaluateOn(data, params, all, params.epochs, (f) =>
-      unit(data, f, params, params.epochs, options.progress?.(`params ${p + 1}/${grid.length}, fold ${f + 1}/${data.folds.length}`)),
-    );
-    cv.push(result);
-    outOfFold.push(oof);
-  }
+  const evaluated = await Promise.all(
+    grid.map((params, p) =>
+      evaluateOn(data, params, all, params.epochs, (f) => unit(data, f, params, params.epochs, options.progress?.(`params ${p + 1}/${grid.length}, fold ${f + 1}/${data.folds.length}`))),
+    ),
+  );
+  const cv = evaluated.map((e) => e.result);
+  const outOfFold = evaluated.map((e) => e.oof);
   const bestIndex = cv.reduce((best, c, i) => (c.score > cv[best]!.score ? i : best), 0);
   return { search: 'grid', cv, best: cv[bestIndex]!, outOfFold: outOfFold[bestIndex]! };
 }
@@ -204,33 +224,35 @@ const ranked = (a: HalvingResult, b: HalvingResult) => rankScore(b) - rankScore(
 const shown = (score: number, other: number) => (score !== other && score.toFixed(4) === other.toFixed(4) ? String(score) : score.toFixed(4));
 
 async function halving(data: CvData, grid: readonly TrainingParams[], options: SearchOptions): Promise<SearchOutcome> {
-  const unit = options.unit ?? fitFold;
+  const unit = options.unit ?? serialized(fitFold);
   const plan = halvingSchedule(grid.length, data.folds.length);
-  const done = new Map<string, FoldResult>();
+  const done = new Map<string, Promise<FoldResult>>();
   const rungs: HalvingRung[] = [];
   let survivors = range(grid.length);
   let winner: { result: CvResult; oof: OutOfFold } | undefined;
   for (const { rung, folds: nFolds, epochDivisor, final } of plan) {
     const folds = range(nFolds);
-    const results: HalvingResult[] = [];
     let epochFits = 0;
-    for (const [s, g] of survivors.entries()) {
+    const rungResults = survivors.map(async (g, s) => {
       const params = grid[g]!;
       const epochs = rungEpochs(params.epochs, epochDivisor);
       const evaluated = await evaluateOn(data, params, folds, epochs, async (f) => {
-        const key = `${g}:${f}:${epochs}`;
+        // Two combinations that differ only in epochs are one fit at a rung that cuts both to the same epochs.
+        const key = `${params.lr}|${params.hidden}|${f}|${epochs}`;
         let result = done.get(key);
         if (!result) {
+          // Kept as a promise at once: the rung's units are issued together, and a twin must wait for this fit.
           const step = `rung ${rung + 1}/${plan.length}, params ${s + 1}/${survivors.length} (grid ${g + 1}/${grid.length}), fold ${f + 1}/${nFolds}`;
-          result = await unit(data, f, params, epochs, options.progress?.(step));
+          result = unit(data, f, params, epochs, options.progress?.(step));
           done.set(key, result);
           epochFits += epochs;
         }
         return result;
       });
-      results.push({ ...evaluated.result, grid_index: g, epochs });
       if (final) winner = evaluated;
-    }
+      return { ...evaluated.result, grid_index: g, epochs };
+    });
+    const results: HalvingResult[] = await Promise.all(rungResults);
     const order = [...results].sort(ranked);
     const keep = final ? order.length : Math.ceil(order.length / 2);
     const kept = order.slice(0, keep);

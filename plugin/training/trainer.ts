@@ -32,7 +32,7 @@ import { scoreIncumbent } from './incumbent.js';
 import { evaluate, type HoldoutMetrics } from './metrics.js';
 import { volatilityScales } from '../skill/volatility-scale.js';
 import { outOfFoldEvidence, outOfFoldSkill, type OutOfFoldEvidence } from './out-of-fold.js';
-import { searchGrid } from './search.js';
+import { searchGrid, type FoldUnit } from './search.js';
 import { rankMatchedCalibration, type CalibrationMap } from '../skill/calibration-map.js';
 import type { SkillTable } from '../skill/skill-table.js';
 import { holdoutSplit, timeSeriesSplit } from './splits.js';
@@ -73,6 +73,8 @@ export interface TrainRequest {
    * there, unrecorded. A training worker uses it to stop once the queue process that runs its job is gone.
    */
   beforeCommit?: () => void | Promise<void>;
+  /** Runs full mode's cross-validation units (default: here, one at a time); a queued training fans them out (FoldTasks). */
+  foldUnit?: FoldUnit;
 }
 
 export type { CvResult } from './search.js';
@@ -146,7 +148,7 @@ export class Trainer {
       { dataset: data, labels, folds, settings, trainingType: request.mode },
       grid,
       request.mode === 'full' ? settings.search : 'grid',
-      { progress: (step) => (e) => this.progress(request, 'cv', step, e) },
+      { progress: (step) => (e) => this.progress(request, 'cv', step, e), ...(request.mode === 'full' && request.foldUnit && { unit: request.foldUnit }) },
     );
     const { cv, best, outOfFold: oof } = searched;
     // The volatility scale of each window's as-of session: conformal scores are measured in it.
