@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import type { BenchOutput } from './result.js';
 import { runScript } from './support/process.js';
 
-const BENCHES = ['cli-start', 'network', 'weekly-universe', 'replay', 'skill', 'csv-stream'] as const;
+const BENCHES = ['cli-start', 'network', 'weekly-universe', 'replay', 'skill', 'csv-stream', 'universe'] as const;
 
 const { values: args } = parseArgs({
   options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, only: { type: 'string', multiple: true } },
