@@ -80,12 +80,14 @@ export function stopWorkersOnSignal(cleanUp: () => Promise<void>): void {
 /** Null when Redis at `url` answers PING within 2 s, else why not. */
 export async function redisProblem(url: string): Promise<string | null> {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  redis.on('error', () => {});
+  // The connection's own error (ECONNREFUSED …) says more than the rejected connect ("Connection is closed.").
+  let cause: string | undefined;
+  redis.on('error', (error: Error) => (cause ??= error.message));
   try {
     await redis.connect();
     return (await redis.ping()) === 'PONG' ? null : 'no PONG';
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return cause ?? (error instanceof Error ? error.message : String(error));
   } finally {
     redis.disconnect();
   }
