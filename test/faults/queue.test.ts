@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Like } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BarStore, openTrainingQueue, resolveConfig, type PluginConfigInput, type Store, type TrainingJobRow, type WorkingQueue } from '../../plugin/index.js';
 import { BIN, runCli } from '../support/cli.js';
@@ -146,5 +147,43 @@ describe.each(engines)('concurrent start: two weekly runs at once on the $engine
     expect(jobs.map((j) => `${j.symbol} ${j.status}`)).toEqual(['WA succeeded', 'WB succeeded']);
     // Both runs report the one training of each symbol.
     for (const run of [first, second]) expect((JSON.parse(run.stdout) as { retrained: Array<{ version_id: string }> }).retrained.map((r) => r.version_id)).toEqual(runs.map((r) => r.version_id));
+  }, 240_000);
+});
+
+describe.each(sharedDatabases)('kill -9 of a fold helper: a fanned-out full training on a $name database', (db) => {
+  const database = useSharedDatabase(db);
+
+  it('the dead worker’s fold task is fitted again and the training deploys once', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lstm-fold-helper-'));
+    const configFile = path.join(dir, 'config.json');
+    const input = { ...CONFIG, training: { ...TINY_TRAINING, param_grid: { lr: [0.003, 0.01], hidden: [4, 6], epochs: [3] } } };
+    writeFileSync(configFile, JSON.stringify(input));
+    const store = database.store();
+    await new BarStore(store).ingest((await spxBars()).slice(-600).map((b) => ({ ...b, symbol: 'KF' })));
+    const workers = [0, 1].map(() => spawn(process.execPath, [BIN, 'worker', '--db', database.url(), '--config', configFile], { cwd: dir, stdio: 'ignore', env: { ...process.env, LSTM_DB_URL: '' } }));
+    const queue = await openTrainingQueue({ store, databaseUrl: database.url(), config: resolveConfig(input) });
+    try {
+      const queued = await queue.enqueue({ symbol: 'KF', mode: 'full', trigger: 'manual' });
+      const running = await waitFor('the job to start', () => store.repos.trainingJob.findOneByOrFail({ id: queued.id }), (j) => j.status === 'running');
+      // The job's worker trains it; the other worker helps with its fold tasks. Kill the helper mid-fold.
+      const helper = workers.find((w) => running.worker?.split(':')[1] !== String(w.pid))!;
+      const helped = await waitFor('the helper to take a fold task', () => store.repos.foldTask.findOneBy({ job_id: queued.id, status: 'running', worker: Like(`%:${helper.pid}:%`) }), (t) => t !== null);
+      helper.kill('SIGKILL');
+
+      const done = await queue.finished(queued.id);
+      expect(done).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
+      expect(await store.repos.trainingRun.countBy({ symbol: 'KF' })).toBe(1);
+      expect((await store.repos.currentVersion.findOneBy({ symbol: 'KF' }))?.version_id).toBe(done.version_id);
+      // 4 combinations × 3 folds, each scored once, the killed helper's among them.
+      const run = await store.repos.trainingRun.findOneByOrFail({ symbol: 'KF' });
+      const cv = (run.metrics_json as { cv: Array<{ folds: unknown[] }> }).cv;
+      expect(cv.map((c) => c.folds.length)).toEqual([3, 3, 3, 3]);
+      expect(helped!.job_id).toBe(queued.id);
+      expect(await store.repos.foldTask.countBy({ job_id: queued.id })).toBe(0);
+      expect(await store.repos.trainingJob.countBy({ status: 'running' })).toBe(0);
+    } finally {
+      await queue.close();
+      for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+    }
   }, 240_000);
 });
