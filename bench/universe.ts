@@ -11,7 +11,9 @@
  *   rows' started_at/finished_at) / jobs — the time a worker slot was not running a job.
  * - search: the bundled S&P 500 trained in full mode on the default param_grid, with training.search grid, then
  *   halving: wall time of each and the chosen combination's cross-validation score (and holdout), target halving
- *   ≥ 3× faster with a score within 0.01 of grid's.
+ *   ≥ 3× faster with a score within 0.01 of grid's. Then the same grid training through BullMQ with 1 and 2 worker
+ *   processes (fan-out of its fold tasks): wall time, speed-up (target ≥ 1.8×), and whether it chose what the
+ *   serial run chose.
  *
  *   npx tsx bench/universe.ts            # 200 symbols; search on all of SPX (20 years, default epochs: ~30+ min per search on one core)
  *   npx tsx bench/universe.ts --quick    # 24 symbols × 300 sessions; search on SPX's last 3 years at a tenth of the epochs
@@ -26,6 +28,7 @@ import path from 'node:path';
 import { CsvBarSource } from '../adapters/bars/csv.js';
 import { withPlugin } from '../adapters/standalone/plugin-session.js';
 import {
+  BarStore,
   currentBackend,
   openTrainingQueue,
   parameterGrid,
@@ -57,6 +60,11 @@ delete process.env.LSTM_REDIS_URL;
 /** The BullMQ queue names used so far: their keys are deleted after each run, and again on the way out. */
 const queueNames = new Set<string>();
 const SPEED_TARGET = 3;
+/**
+ * The fan-out runs fit at half the default epochs in --quick (a fold fit of a few seconds): a tenth, as in the
+ * search part, makes a fit shorter than a fold process's start, which is not what fan-out is for.
+ */
+const FAN_OUT_EPOCH_DIVISOR = QUICK ? 2 : 1;
 const SCORE_TOLERANCE = 0.01;
 
 /** Toy trainings (test/support/tiny-training.ts's sizes): what is measured is the queue, not the network. */
@@ -208,14 +216,14 @@ async function searchRun(settings: TrainingSettings, featureNames: string[], sea
   }
 }
 
-async function searchRows(): Promise<BenchRow[]> {
-  const { training, feature_names } = resolveConfig({ training: { importance_repeats: 0 } });
-  const grid = training.param_grid;
-  const settings: TrainingSettings = { ...training, param_grid: { ...grid, epochs: grid.epochs.map((e) => Math.max(1, Math.round(e / SEARCH.epochDivisor))) } };
-  const [g, h] = [await searchRun(settings, feature_names, 'grid'), await searchRun(settings, feature_names, 'halving')];
+async function searchRows(work: string): Promise<BenchRow[]> {
+  const { settings, featureNames } = searchSettings();
+  const grid = settings.param_grid;
+  const [g, h] = [await searchRun(settings, featureNames, 'grid'), await searchRun(settings, featureNames, 'halving')];
   const combinations = parameterGrid(settings).length;
   const what = `SPX, last ${Number.isFinite(SEARCH.sessions) ? `${SEARCH.sessions} sessions` : 'all sessions'}, ${combinations} combinations (lr ${grid.lr.join('/')}, hidden ${grid.hidden.join('/')}, epochs ${settings.param_grid.epochs.join('/')})`;
   const run = (r: SearchRun) => `${fixed(r.seconds)} s (the search ${fixed(r.searchSeconds)} s, then refit and holdout), chose ${r.params}, cv score ${r.score.toFixed(4)}, holdout F1 ${r.holdoutF1.toFixed(3)}, accuracy ${r.holdoutAccuracy.toFixed(3)}`;
+  const fanOut = await fanOutRows(work);
   return [
     { metric: 'full training, search grid: wall', value: round(g.seconds, 1), unit: 's', detail: `${what}; ${run(g)}` },
     { metric: 'full training, search halving: wall', value: round(h.seconds, 1), unit: 's', detail: `${what}; ${run(h)}` },
@@ -235,6 +243,71 @@ async function searchRows(): Promise<BenchRow[]> {
       met: Math.abs(h.score - g.score) <= SCORE_TOLERANCE,
       detail: `cv score (training's best_score) of the chosen combination: halving ${h.score.toFixed(4)}, grid ${g.score.toFixed(4)}; holdout F1 ${h.holdoutF1.toFixed(3)} vs ${g.holdoutF1.toFixed(3)}`,
     },
+    ...fanOut,
+  ];
+}
+
+/** The default grid with its epochs divided by `epochDivisor`. */
+function searchSettings(epochDivisor = SEARCH.epochDivisor): { settings: TrainingSettings; featureNames: string[] } {
+  const { training, feature_names } = resolveConfig({ training: { importance_repeats: 0 } });
+  const grid = training.param_grid;
+  return { settings: { ...training, param_grid: { ...grid, epochs: grid.epochs.map((e) => Math.max(1, Math.round(e / epochDivisor))) } }, featureNames: feature_names };
+}
+
+/**
+ * SPX's full training (grid) through BullMQ with `workers` worker processes: the training's own worker fits the
+ * fold tasks nobody else took, the others help (queue.fan_out). Wall time from enqueue to the job's end, and what
+ * it chose, to compare with the serial run.
+ */
+async function fanOutRun(work: string, workers: number): Promise<{ seconds: number; score: number; params: string }> {
+  const name = `lstm-bench-fanout-${process.pid}-${workers}`;
+  const file = path.join(work, `${name}.sqlite`);
+  const db = `sqlite:${file}`;
+  const { settings } = searchSettings(FAN_OUT_EPOCH_DIVISOR);
+  const input: PluginConfigInput = { training: { ...settings, search: 'grid' }, triggers: { concurrency: 1 }, queue: { name, url: REDIS_URL } };
+  const configFile = path.join(work, `${name}.json`);
+  await writeFile(configFile, JSON.stringify(input));
+  queueNames.add(name);
+  const store = await Store.open({ url: db });
+  let queue: Awaited<ReturnType<typeof openTrainingQueue>> | undefined;
+  try {
+    await new BarStore(store).ingest((await bundledSpx()).slice(-SEARCH.sessions));
+    await Promise.all(Array.from({ length: workers }, (_, i) => startWorker({ db, configFile, label: `fan-out, ${workers} worker(s): worker ${i + 1}`, queueUrl: REDIS_URL })));
+    const q = (queue = await openTrainingQueue({ store, databaseUrl: db, config: resolveConfig({ ...input, db_url: db }), settings: { url: REDIS_URL } }));
+    log(`fan-out: SPX full training through BullMQ with ${workers} worker(s)`);
+    const { value: job, seconds } = await timed(async () => q.finished((await q.enqueue({ symbol: 'SPX', mode: 'full', trigger: 'bench' })).id));
+    if (job.status !== 'succeeded') throw new Error(`fan-out with ${workers} worker(s): the training failed: ${job.error}`);
+    const run = await store.repos.trainingRun.findOneByOrFail({ id: job.run_id! });
+    const { lr, hidden, epochs } = run.params_json as { lr: number; hidden: number; epochs: number };
+    log(`fan-out, ${workers} worker(s): ${fixed(seconds)} s`);
+    return { seconds, score: (run.metrics_json as { best_score: number }).best_score, params: `lr ${lr}, hidden ${hidden}, epochs ${epochs}` };
+  } finally {
+    await stopAll();
+    await queue?.close();
+    await store.close();
+    await deleteKeys();
+  }
+}
+
+async function fanOutRows(work: string): Promise<BenchRow[]> {
+  const problem = await redisProblem(REDIS_URL);
+  if (problem) {
+    log(`fan-out: Redis at ${REDIS_URL} does not answer (${problem}): skipping`);
+    return [];
+  }
+  // One worker fits every unit itself, in the serial order: the reference the two-worker run must match.
+  const [one, two] = [await fanOutRun(work, 1), await fanOutRun(work, 2)];
+  const same = two.params === one.params && Math.abs(two.score - one.score) <= 1e-6 * Math.abs(one.score);
+  const epochs = searchSettings(FAN_OUT_EPOCH_DIVISOR).settings.param_grid.epochs.join('/');
+  return [
+    { metric: 'full training through BullMQ, 1 worker: wall', value: round(one.seconds, 1), unit: 's', detail: `SPX as in the search part at epochs ${epochs}, grid; chose ${one.params}, cv score ${one.score.toFixed(6)}` },
+    {
+      metric: 'full training through BullMQ, 2 workers: wall',
+      value: round(two.seconds, 1),
+      unit: 's',
+      detail: `fold tasks fitted by both workers (queue.fan_out); chose ${two.params}, cv score ${two.score.toFixed(6)}: ${same ? 'the 1-worker run’s' : 'NOT the 1-worker run’s'}`,
+    },
+    { metric: 'fan-out: speed-up of 2 workers over 1', value: round(one.seconds / two.seconds, 2), unit: '×', target: '≥ 1.8×', met: one.seconds / two.seconds >= 1.8, detail: `${fixed(one.seconds)} s / ${fixed(two.seconds)} s` },
   ];
 }
 
@@ -264,7 +337,7 @@ async function main(): Promise<void> {
     if (build({ ifStale: true })) log('built dist/');
     const rows: BenchRow[] = [];
     if (ONLY !== 'search') rows.push(...(await queueBench(work)));
-    if (ONLY !== 'queue') rows.push(...(await searchRows()));
+    if (ONLY !== 'queue') rows.push(...(await searchRows(work)));
     printBench({ bench: 'universe', backend: currentBackend()?.name ?? 'unknown', rows });
   } finally {
     await stopAll();

@@ -8,6 +8,7 @@
  */
 import { In, IsNull } from 'typeorm';
 import type { TrainingParams, TrainingSettings } from '../config.js';
+import { initBackend } from '../model/backend.js';
 import type { EpochInfo } from '../model/network.js';
 import { BarStore } from '../store/bar-store.js';
 import type { FoldTaskRow } from '../store/entities.js';
@@ -56,6 +57,8 @@ function decode(json: Record<string, unknown>): FoldResult {
 }
 
 export class FoldTasks {
+  private built: { key: string; dataset: CvData['dataset'] } | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly worker: string,
@@ -69,11 +72,7 @@ export class FoldTasks {
   async claim(jobId?: number): Promise<FoldTaskRow | null> {
     const tasks = this.store.repos.foldTask;
     const now = new Date();
-    const scope = jobId === undefined ? {} : { job_id: jobId };
-    const queued = await tasks.find({ where: { ...scope, status: 'queued' }, order: { id: 'ASC' }, take: 5 });
-    const running = await tasks.find({ where: { ...scope, status: 'running' }, order: { id: 'ASC' } });
-    const stale = running.filter((t) => (t.lease_expires_at && t.lease_expires_at < now) || (t.worker && isDeadLocalWorker(t.worker)));
-    for (const task of [...queued, ...stale]) {
+    for (const task of await this.claimable(jobId, now)) {
       const lease = { status: 'running' as const, worker: this.worker, lease_expires_at: new Date(now.getTime() + this.timing.leaseMs) };
       const taken = await tasks.update({ id: task.id, status: task.status, worker: task.worker ?? IsNull() }, lease);
       if (taken.affected === 1) return { ...task, ...lease };
@@ -81,9 +80,27 @@ export class FoldTasks {
     return null;
   }
 
+  /** How many units could be claimed now: queued, or whose worker is gone. */
+  async available(): Promise<number> {
+    return (await this.claimable()).length;
+  }
+
+  /** Queued units and running ones whose worker is gone, of job `jobId` when given. */
+  private async claimable(jobId?: number, now = new Date()): Promise<FoldTaskRow[]> {
+    const tasks = this.store.repos.foldTask;
+    const scope = jobId === undefined ? {} : { job_id: jobId };
+    // The specs are what a claim needs; the results of done units are not read here.
+    const select = { id: true, job_id: true, task_key: true, symbol: true, spec_json: true, status: true, worker: true, lease_expires_at: true } as const;
+    const queued = await tasks.find({ select, where: { ...scope, status: 'queued' }, order: { id: 'ASC' }, take: 20 });
+    const running = await tasks.find({ select, where: { ...scope, status: 'running' }, order: { id: 'ASC' } });
+    return [...queued, ...running.filter((t) => (t.lease_expires_at && t.lease_expires_at < now) || (t.worker && isDeadLocalWorker(t.worker)))];
+  }
+
   /** Runs a claimed unit on `data` (rebuilt from the stored bars when not given), renewing the claim each epoch, and stores its result. */
   async run(task: FoldTaskRow, data?: CvData, onEpoch?: (info: EpochInfo) => void): Promise<boolean> {
     const spec = task.spec_json as unknown as FoldSpec;
+    // The backend the training's own process uses (the same choice everywhere): another one fits other numbers.
+    await initBackend();
     const cv = data ?? (await this.rebuild(task.symbol, spec));
     let renewedAt = Date.now();
     const result = await fitFold(cv, spec.fold, spec.params, spec.epochs, (info) => {
@@ -103,7 +120,13 @@ export class FoldTasks {
 
   /** The data of `spec`'s training, from the symbol's stored bars: only the unit's own fold is needed. */
   private async rebuild(symbol: string, spec: FoldSpec): Promise<CvData> {
-    const dataset = buildDataset(symbol, await new BarStore(this.store).load(symbol), spec.featureNames, { ...(spec.start && { start: spec.start }), end: spec.end });
+    // One training's units share their data: built once for a run of them.
+    const key = JSON.stringify([symbol, spec.start, spec.end, spec.featureNames]);
+    if (this.built?.key !== key) {
+      const bars = await new BarStore(this.store).load(symbol);
+      this.built = { key, dataset: buildDataset(symbol, bars, spec.featureNames, { ...(spec.start && { start: spec.start }), end: spec.end }) };
+    }
+    const { dataset } = this.built;
     const folds: Split[] = [];
     folds[spec.fold] = spec.split;
     return { dataset, labels: dataset.samples, folds, settings: spec.settings, trainingType: spec.trainingType };

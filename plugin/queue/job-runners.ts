@@ -50,18 +50,18 @@ export function childProcessRunner(databaseUrl: string | undefined, config: Plug
   };
 }
 
-/** Fits a fold task this process has claimed (`worker`) in a child process; true when its result was stored. */
-export type FoldRunner = (taskId: number, worker: string, signal: AbortSignal) => Promise<boolean>;
+/** Fits fold tasks in a child process until none is left to claim; how many it fitted. */
+export type FoldRunner = (signal: AbortSignal) => Promise<number>;
 
 export function childProcessFoldRunner(databaseUrl: string | undefined, config: PluginConfig, logger?: Logger): FoldRunner {
-  return async (taskId, worker, signal) => {
-    const result = await runChild({ databaseUrl, config, fold: { taskId, worker } }, signal, () => undefined, logger);
+  return async (signal) => {
+    const result = await runChild({ databaseUrl, config, folds: true }, signal, () => undefined, logger);
     if (result.type === 'failed') throw new Error(result.error);
-    return result.type === 'fold' && result.stored;
+    return result.type === 'folds' ? result.fitted : 0;
   };
 }
 
-type Outcome = Extract<WorkerMessage, { type: 'completed' | 'failed' | 'fold' }>;
+type Outcome = Extract<WorkerMessage, { type: 'completed' | 'failed' | 'folds' }>;
 
 /** Forks a training worker with `message` and resolves with its last word; WorkerExitError when it died before saying it. */
 function runChild(message: WorkerRequest, signal: AbortSignal, onProgress: (progress: TrainingProgress) => void, logger?: Logger): Promise<Outcome> {

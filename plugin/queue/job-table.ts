@@ -98,6 +98,7 @@ export abstract class JobTableQueue implements WorkingQueue {
   private readonly helping = new Map<number, { done: Promise<void>; abort: AbortController }>();
   private helpTimer: NodeJS.Timeout | undefined;
   private helpPass: Promise<void> | undefined;
+  private helpers = 0;
 
   protected readonly running = new Map<number, { done: Promise<JobEnd>; abort: AbortController }>();
   /** Jobs this instance queued or joined, until they finish (whoever runs them). */
@@ -142,18 +143,15 @@ export abstract class JobTableQueue implements WorkingQueue {
   }
 
   private async help(): Promise<void> {
-    while (!this.closing && this.busy() < this.concurrency) {
-      const task = await this.folds.claim();
-      if (!task) return;
+    while (!this.closing && this.busy() < this.concurrency && (await this.folds.available()) > this.helping.size) {
       const abort = new AbortController();
-      const done = this.runFold!(task.id, this.worker, abort.signal)
-        .then((stored) => void (stored || this.logger?.debug?.(`training queue: fold task ${task.id} was taken over elsewhere`)))
-        .catch((error: unknown) => this.logger?.warn(`training queue: fold task ${task.id} (${task.symbol}) failed here; it goes back to the queue`, { error: messageOf(error) }))
-        // Given back at once, not at its lease's end: its training (or another worker) takes it next.
-        .then(() => this.store.repos.foldTask.update({ id: task.id, status: 'running', worker: this.worker }, { status: 'queued', worker: null, lease_expires_at: null }))
-        .then(() => undefined, () => undefined)
-        .finally(() => this.helping.delete(task.id));
-      this.helping.set(task.id, { done, abort });
+      const id = ++this.helpers;
+      const done = this.runFold!(abort.signal)
+        .then((fitted) => this.logger?.debug?.(`training queue: a fold process fitted ${fitted} task(s)`))
+        // Its claimed task, if any, is seen as abandoned at once (a dead process on this host) and fitted again.
+        .catch((error: unknown) => this.logger?.warn('training queue: a fold process failed', { error: messageOf(error) }))
+        .finally(() => this.helping.delete(id));
+      this.helping.set(id, { done, abort });
     }
   }
 

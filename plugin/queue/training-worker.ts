@@ -9,9 +9,10 @@ import { Store } from '../store/store.js';
 import type { TrainingProgress } from '../training/trainer.js';
 import { FoldTasks } from './fold-tasks.js';
 import { claimCommit, trainJob, type JobFence } from './train-job.js';
+import { workerId } from './worker-identity.js';
 import type { TrainingJobRequest, TrainingSummary } from './training-queue.js';
 
-/** The one message the parent sends: a training to run, or (`fold`) a fold task the parent has claimed for this process to fit. */
+/** The one message the parent sends: a training to run, or (`folds`) fold tasks to fit. */
 export interface WorkerRequest {
   /** The parent store's URL (undefined = the embedded default, resolved against the same working directory). */
   databaseUrl: string | undefined;
@@ -19,14 +20,15 @@ export interface WorkerRequest {
   config: PluginConfig;
   request?: TrainingJobRequest;
   fence?: JobFence;
-  fold?: { taskId: number; worker: string };
+  /** Fit fold tasks (any training's), one after another, until none is left to claim. */
+  folds?: true;
 }
 
 export type WorkerMessage =
   | { type: 'progress'; progress: TrainingProgress }
   | { type: 'log'; level: keyof Logger; message: string; fields?: Record<string, unknown> }
   | { type: 'completed'; summary: TrainingSummary }
-  | { type: 'fold'; stored: boolean }
+  | { type: 'folds'; fitted: number }
   | { type: 'failed'; error: string };
 
 const post = process.send?.bind(process);
@@ -43,17 +45,18 @@ const logger: Logger = {
   error: (message, fields) => void send({ type: 'log', level: 'error', message, fields }),
 };
 
-async function work({ databaseUrl, config, request, fence, fold }: WorkerRequest): Promise<void> {
+async function work({ databaseUrl, config, request, fence, folds }: WorkerRequest): Promise<void> {
   let result: WorkerMessage;
   try {
     // The parent has migrated the database already.
     const store = await Store.open({ url: databaseUrl, migrate: false, timeouts: config.db_timeouts });
     try {
-      if (fold) {
-        const task = await store.repos.foldTask.findOneBy({ id: fold.taskId, worker: fold.worker, status: 'running' });
-        const tasks = new FoldTasks(store, fold.worker, { leaseMs: config.queue.lease_ms, pollMs: config.queue.poll_ms });
-        const stored = task ? await tasks.run(task, undefined, () => stopIfOrphaned()) : false;
-        result = { type: 'fold', stored };
+      if (folds) {
+        // Claimed under this process's own identity: if it dies, the task is seen as abandoned at once on this host.
+        const tasks = new FoldTasks(store, workerId(), { leaseMs: config.queue.lease_ms, pollMs: config.queue.poll_ms });
+        let fitted = 0;
+        for (let task = await tasks.claim(); task; task = await tasks.claim()) if (await tasks.run(task, undefined, () => stopIfOrphaned())) fitted++;
+        result = { type: 'folds', fitted };
       } else {
         result = { type: 'completed', summary: await train(store, config, request!, fence!) };
       }

@@ -10,7 +10,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Like } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BarStore, openTrainingQueue, resolveConfig, type PluginConfigInput, type Store, type TrainingJobRow, type WorkingQueue } from '../../plugin/index.js';
 import { BIN, runCli } from '../support/cli.js';
@@ -153,10 +152,10 @@ describe.each(engines)('concurrent start: two weekly runs at once on the $engine
 describe.each(sharedDatabases)('kill -9 of a fold helper: a fanned-out full training on a $name database', (db) => {
   const database = useSharedDatabase(db);
 
-  it('the dead worker’s fold task is fitted again and the training deploys once', async () => {
+  it('the killed process’s fold task is fitted again and the training deploys once', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'lstm-fold-helper-'));
     const configFile = path.join(dir, 'config.json');
-    const input = { ...CONFIG, training: { ...TINY_TRAINING, param_grid: { lr: [0.003, 0.01], hidden: [4, 6], epochs: [3] } } };
+    const input = { ...CONFIG, training: { ...TINY_TRAINING, param_grid: { lr: [0.003, 0.01], hidden: [16, 32], epochs: [12] } } };
     writeFileSync(configFile, JSON.stringify(input));
     const store = database.store();
     await new BarStore(store).ingest((await spxBars()).slice(-600).map((b) => ({ ...b, symbol: 'KF' })));
@@ -165,10 +164,22 @@ describe.each(sharedDatabases)('kill -9 of a fold helper: a fanned-out full trai
     try {
       const queued = await queue.enqueue({ symbol: 'KF', mode: 'full', trigger: 'manual' });
       const running = await waitFor('the job to start', () => store.repos.trainingJob.findOneByOrFail({ id: queued.id }), (j) => j.status === 'running');
-      // The job's worker trains it; the other worker helps with its fold tasks. Kill the helper mid-fold.
+      // The job's worker trains it; the other worker helps with its fold tasks, in a process of its own. Kill that
+      // process mid-fold.
       const helper = workers.find((w) => running.worker?.split(':')[1] !== String(w.pid))!;
-      const helped = await waitFor('the helper to take a fold task', () => store.repos.foldTask.findOneBy({ job_id: queued.id, status: 'running', worker: Like(`%:${helper.pid}:%`) }), (t) => t !== null);
-      helper.kill('SIGKILL');
+      const parentOf = (pid: string) => {
+        try {
+          return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1];
+        } catch {
+          return undefined; // ended meanwhile
+        }
+      };
+      const helped = await waitFor(
+        'the helper to take a fold task',
+        async () => (await store.repos.foldTask.find({ where: { job_id: queued.id, status: 'running' } })).find((t) => parentOf(t.worker!.split(':')[1]!) === String(helper.pid)) ?? null,
+        (t) => t !== null,
+      );
+      process.kill(Number(helped!.worker!.split(':')[1]), 'SIGKILL');
 
       const done = await queue.finished(queued.id);
       expect(done).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
