@@ -4,7 +4,6 @@
  * process that died, the per-job timeout, cancel and retry, and rows that Redis lost (it keeps nothing on disk)
  * added again by the worker.
  */
-import { execFileSync } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,24 +11,12 @@ import { BarStore, openTrainingQueue, resolveConfig, Store, type DailyBar, type 
 import type { QueueSettings } from '../plugin/config.js';
 import { sharedDatabases, useSharedDatabase } from './support/shared-databases.js';
 import { deleteQueueKeys, describeRedis, redisUrl, uniqueQueueName } from './support/redis.js';
+import { killTrainingProcess } from './support/kill-training.js';
 import { spxBars } from './support/spx.js';
 
 const config = resolveConfig({ training: { fast_params: { lr: 0.003, hidden: 4, epochs: 1 }, importance_repeats: 0, skill_gate: false, arima_baseline: false, holdout_sessions: 20, batch_size: 128 } });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const renamed = (bars: readonly DailyBar[], symbol: string) => bars.map((bar) => ({ ...bar, symbol }));
-
-/** Kills this process's training worker as a crash would, once it has started. */
-async function killTrainingProcess(): Promise<void> {
-  for (;;) {
-    try {
-      const pid = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'training-worker'], { encoding: 'utf8' }).trim();
-      process.kill(Number(pid), 'SIGKILL');
-      return;
-    } catch {
-      await sleep(20); // not forked yet
-    }
-  }
-}
 
 describeRedis.each(sharedDatabases)('BullMQ queue on Redis and a $name database', (db) => {
   const database = useSharedDatabase(db);
@@ -95,22 +82,20 @@ describeRedis.each(sharedDatabases)('BullMQ queue on Redis and a $name database'
 
   it('a training process that dies is retried by BullMQ after its backoff, and the second attempt deploys', async () => {
     fresh();
-    let killed: Promise<void> | undefined;
     const events: TrainingQueueEvent[] = [];
     const queue = await openQueue({}, events);
     queue.startWorking();
     const queued = await queue.enqueue({ symbol: 'BB', mode: 'fast', trigger: 'manual' });
     while (!events.some((e) => e.type === 'started')) await sleep(20);
-    killed = killTrainingProcess();
-    await killed;
+    await killTrainingProcess();
     const done = await queue.finished(queued.id);
     expect(done).toMatchObject({ status: 'succeeded', attempts: 2, error: null });
     const failures = (await database.store().repos.trainingFailure.find({ where: { symbol: 'BB' } })).map((f) => f.error_message.split('\n')[0]);
     expect(failures).toEqual(['WorkerExitError: the training worker exited (SIGKILL) before reporting an outcome']);
     const runs = await database.store().repos.trainingRun.find({ where: { symbol: 'BB' } });
     expect(runs.map((r) => r.version_id)).toEqual([done.version_id]);
+    // Started twice, never reported failed: the crash was retried, not the end of the job.
     expect(events.filter((e) => e.type === 'started')).toHaveLength(2);
-    // Between the two starts the row said why it was queued again.
     expect(events.filter((e) => e.type === 'failed')).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { createHook } from 'node:async_hooks';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { TrainingLock } from '../plugin/queue/training-lock.js';
 import type { TrainingQueueEvent } from '../plugin/queue/training-queue.js';
 import type { TrainingJobRow } from '../plugin/store/entities.js';
 import { testDatabases, type TestDatabase } from './support/databases.js';
+import { killTrainingProcess } from './support/kill-training.js';
 import { spxBars } from './support/spx.js';
 
 /** The real procedure, shrunk to a few seconds a training. */
@@ -35,19 +36,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const span = (job: TrainingJobRow) => ({ start: job.started_at!.getTime(), end: job.finished_at!.getTime() });
 const overlap = (a: TrainingJobRow, b: TrainingJobRow) => span(a).start < span(b).end && span(b).start < span(a).end;
 const ids = (jobs: readonly TrainingJobRow[]) => jobs.map((job) => job.id);
-
-/** Kills this process's training worker as a crash would, once it has started. */
-async function killWorker(): Promise<void> {
-  for (;;) {
-    try {
-      const pid = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'training-worker'], { encoding: 'utf8' }).trim();
-      process.kill(Number(pid), 'SIGKILL');
-      return;
-    } catch {
-      await sleep(20); // not forked yet
-    }
-  }
-}
 
 /** The most jobs running at one instant, from their recorded start and finish times. */
 function mostAtOnce(jobs: readonly TrainingJobRow[]): number {
@@ -322,7 +310,7 @@ describe.each(databases)('training queue on $name', (db) => {
     let killed: Promise<void> | undefined;
     const queue = openQueue({
       onEvent: (e) => {
-        if (e.type === 'started') killed = killWorker();
+        if (e.type === 'started') killed = killTrainingProcess();
       },
     });
     const queued = await queue.enqueue({ symbol: 'SPX', mode: 'fast', trigger: 'manual' });

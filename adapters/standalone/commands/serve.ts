@@ -41,9 +41,10 @@ export function registerServeCommand(program: Command): void {
           config: { strict_bars: Boolean(options.strict) },
           logLevel: 'info',
         },
-        async (_plugin, host) => {
+        async (plugin, host) => {
           const server = await startHttpServer({ host, port: options.port, hostname: options.host, adminToken });
           console.log(`lstm-signals: serving ${server.url}/api/lstm (Ctrl-C stops)`);
+          if (!plugin.config.queue.run_jobs) host.logger.info('lstm-signals: queue.run_jobs is false: trainings are only queued here; `lstm-signals worker` processes run them');
           const signal = await stopRequested();
           host.logger.info(`lstm-signals: ${signal}: stopping`);
           await server.close();
