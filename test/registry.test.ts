@@ -151,6 +151,8 @@ describe.each(testDatabases)('the CandidateVersions migration on $name', (db) =>
 
   it('marks deployed the versions a deployed run names or that are current, and rejected the others', async () => {
     const store = testStore();
+    // Later migrations first.
+    expect(await store.revertLast()).toBe('FoldTasks1764700000000');
     expect(await store.revertLast()).toBe('CandidateVersions1764600000000');
     const blob = randomBytes(64);
     for (const id of ['RAN', 'CURRENT', 'REFUSED', 'ORPHAN']) {
@@ -165,7 +167,7 @@ describe.each(testDatabases)('the CandidateVersions migration on $name', (db) =>
       { ...run, version_id: 'REFUSED', validation_deployed: false },
     ]);
     await store.repos.currentVersion.insert({ symbol: 'OLD', version_id: 'CURRENT', updated_at: new Date() });
-    expect(await store.migrate()).toEqual(['CandidateVersions1764600000000']);
+    expect(await store.migrate()).toEqual(['CandidateVersions1764600000000', 'FoldTasks1764700000000']);
     const rows = await store.repos.modelVersion.find({ where: { symbol: 'OLD' }, order: { version_id: 'ASC' } });
     expect(rows.map((v) => [v.version_id, v.status])).toEqual([['CURRENT', 'deployed'], ['ORPHAN', 'rejected'], ['RAN', 'deployed'], ['REFUSED', 'rejected']]);
   });
