@@ -13,7 +13,7 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullm
 import { Redis } from 'ioredis';
 import { In } from 'typeorm';
 import type { TrainingJobRow } from '../store/entities.js';
-import { JobTableQueue, messageOf, type QueueOptions } from './job-table.js';
+import { FINISHED, JobTableQueue, messageOf, type QueueOptions } from './job-table.js';
 
 /** Polls between two reconciliations of the job rows with Redis. */
 const RECONCILE_EVERY_POLLS = 5;
@@ -107,7 +107,7 @@ export class BullmqTrainingQueue extends JobTableQueue {
   /** BullMQ's processor: claims the row and runs it; a symbol busy elsewhere or a live running row waits its turn. */
   private async process(bullJob: Job<JobData>, token: string | undefined): Promise<{ version_id: string | null } | void> {
     const row = await this.store.repos.trainingJob.findOneBy({ id: bullJob.data.id });
-    if (!row || row.status === 'succeeded' || row.status === 'failed') return;
+    if (!row || FINISHED.includes(row.status)) return;
     const later = async (): Promise<never> => {
       await bullJob.moveToDelayed(Date.now() + this.settings.poll_ms, token);
       throw new DelayedError();
